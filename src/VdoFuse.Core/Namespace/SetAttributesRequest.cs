@@ -1,0 +1,30 @@
+namespace VdoFuse.Core.Namespace;
+
+/// <summary>Which attributes a setattr changes.</summary>
+[Flags]
+public enum SetAttributesFields
+{
+    None = 0,
+    Mode = 1,
+    Uid = 2,
+    Gid = 4,
+    Size = 8,
+    AccessTime = 16,
+    ModificationTime = 32,
+    /// <summary>Set the access time to now (utimensat UTIME_NOW).</summary>
+    AccessTimeNow = 64,
+    /// <summary>Set the modification time to now.</summary>
+    ModificationTimeNow = 128,
+    ChangeTime = 256,
+}
+
+/// <summary>A setattr request: only the fields named in <see cref="Fields"/> are applied.</summary>
+public readonly record struct SetAttributesRequest(
+    SetAttributesFields Fields,
+    uint Mode,
+    uint Uid,
+    uint Gid,
+    ulong Size,
+    Timestamp AccessTime,
+    Timestamp ModificationTime,
+    Timestamp ChangeTime);
