@@ -1,19 +1,98 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using VdoFuse.Core.BlockMap;
+using VdoFuse.Core.Format;
 using VdoFuse.Core.Namespace;
+using VdoFuse.Core.Slabs;
 using VdoFuse.Core.Stats;
+using VdoFuse.Core.Storage;
+using VdoFuse.Core.Volume;
+using VdoFuse.Index;
 
 namespace VdoFuse.Core;
 
 /// <summary>
-/// A store directory (<c>data</c>, <c>index</c>, <c>store.lock</c>) opened for use: the composition of the
-/// geometry, super block, slab depot, block maps, dedupe index and namespace. <see cref="Open"/> takes
-/// <c>store.lock</c> and holds it until <see cref="Dispose"/>, which commits everything and marks the store clean.
+/// DOC: a store directory (<c>data</c>, <c>index</c>, <c>store.lock</c>) opened for use: the composition of
+/// the geometry, super block, slab depot, block maps, dedupe index and namespace.
+///
+/// <see cref="Open"/> takes <c>store.lock</c>, finishes an interrupted checkpoint from the double-write area,
+/// loads the reference counts and the namespace, recovers from an unclean stop (orphans reclaimed, blocks
+/// beyond end of file unmapped, counters recomputed), and marks the store dirty with a first checkpoint.
+/// While open, checkpoints run every <see cref="StoreOptions.CommitIntervalMs"/> when something changed, on
+/// fsync, and when dirty pages approach the double-write area's capacity. <see cref="Dispose"/> writes a
+/// final checkpoint that marks the store clean and releases the lock.
 /// </summary>
 public sealed partial class Store : IDisposable
 {
     public const string DataFileName = "data";
     public const string IndexFileName = "index";
     public const string LockFileName = "store.lock";
+
+    private readonly string _directory;
+    private readonly Geometry _geometry;
+    private readonly IBlockDevice _device;
+    private readonly StoreLock? _lock;
+    private readonly SlabDepot _depot;
+    private readonly BlockMapPageCache _pageCache;
+    private readonly DedupeIndex _index;
+    private readonly CheckpointGate _gate;
+    private readonly Volume.Volume _volume;
+    private readonly FileSystem _fileSystem;
+    private readonly StoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _dataPath;
+
+    private Store(string directory, Geometry geometry, IBlockDevice device, StoreLock? storeLock, SuperBlock super, StoreOptions options, ILogger logger, bool createIndex)
+    {
+        _directory = directory;
+        _geometry = geometry;
+        _device = device;
+        _lock = storeLock;
+        _options = options;
+        _logger = logger;
+        _dataPath = Path.Combine(directory, DataFileName);
+        _lastCut = super.Sequence;
+        _epoch = super.Epoch;
+        _namespacePages = [];
+        int zones = options.PhysicalZones > 0 ? options.PhysicalZones : Environment.ProcessorCount;
+        _depot = new SlabDepot(geometry, zones);
+        int cachePages = (int)Math.Clamp(options.BlockMapCacheBytes / Geometry.BlockSize, 64, int.MaxValue);
+        _pageCache = new BlockMapPageCache(device, geometry.StoreId, _dataPath, cachePages);
+        _gate = new CheckpointGate(super.Sequence + 1);
+        _counters = VolumeCounters.FromArray(super.Counters);
+        int stripes = options.LockStripes > 0 ? options.LockStripes : 4 * Environment.ProcessorCount;
+        string indexPath = Path.Combine(directory, IndexFileName);
+        if (createIndex && File.Exists(indexPath))
+        {
+            File.Delete(indexPath);
+        }
+        _index = DedupeIndex.OpenOrCreate(indexPath, new DedupeIndexOptions { MemoryBytes = geometry.IndexMemoryBytes });
+        if (_index.WasRebuilt && !createIndex)
+        {
+            StoreLog.IndexRebuilt(logger, _index.RebuildReason ?? "unknown reason");
+        }
+        _volume = new Volume.Volume(
+            device, _depot, new BlockMapTree(_pageCache, _depot), _index, _gate, _counters,
+            options.Dedupe, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, logger);
+        _fileSystem = new FileSystem(_volume, GetStatistics, Commit, options.HideVdoXattrs, logger);
+        _readOnlyPersisted = super.ReadOnly;
+    }
+
+    private readonly VolumeCounters _counters;
+
+    public string Directory => _directory;
+
+    public Geometry Geometry => _geometry;
+
+    public IFileSystem FileSystem => _fileSystem;
+
+    public bool IsReadOnly => _volume.IsReadOnly;
+
+    internal Volume.Volume Volume => _volume;
+
+    internal FileSystem Namespace => _fileSystem;
 
     /// <summary>Says what a directory holds, without opening anything.</summary>
     public static StoreProbe Probe(string directory)
@@ -22,7 +101,7 @@ public sealed partial class Store : IDisposable
         {
             return StoreProbe.NotADirectory;
         }
-        if (!Directory.Exists(directory))
+        if (!System.IO.Directory.Exists(directory))
         {
             return StoreProbe.Missing;
         }
@@ -30,6 +109,278 @@ public sealed partial class Store : IDisposable
         {
             return StoreProbe.Store;
         }
-        return Directory.EnumerateFileSystemEntries(directory).Any() ? StoreProbe.NotAStore : StoreProbe.Empty;
+        return System.IO.Directory.EnumerateFileSystemEntries(directory).Any() ? StoreProbe.NotAStore : StoreProbe.Empty;
+    }
+
+    /// <summary>
+    /// Formats <paramref name="directory"/> as a store (creating it if missing). Refuses with a one-line
+    /// <see cref="VdoFormatException"/> to overwrite a store or a non-empty directory without
+    /// <see cref="FormatOptions.Force"/>, and to touch a store that is mounted.
+    /// </summary>
+    public static void Format(string directory, FormatOptions options, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        StoreProbe probe = Probe(directory);
+        switch (probe)
+        {
+            case StoreProbe.NotADirectory:
+                throw new VdoFormatException($"{directory} is a file, not a directory");
+            case StoreProbe.Store when !options.Force:
+                throw new VdoFormatException($"{directory} already holds a VdoFuse store; pass --force to overwrite it (all its data will be lost)");
+            case StoreProbe.NotAStore when !options.Force:
+                throw new VdoFormatException($"{directory} is not empty; format needs an empty directory (or --force)");
+        }
+        var geometry = Geometry.Compute(options, Guid.NewGuid(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        System.IO.Directory.CreateDirectory(directory);
+        using StoreLock storeLock = StoreLock.Acquire(directory, 0);
+        string dataPath = Path.Combine(directory, DataFileName);
+        long bytes = (long)geometry.PhysicalBlocks * Geometry.BlockSize;
+        File.Delete(dataPath);
+        try
+        {
+            var create = new FileStreamOptions
+            {
+                Mode = System.IO.FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                // fallocate: df stays truthful and the backing filesystem cannot fill up under the store.
+                PreallocationSize = options.Sparse ? 0 : bytes,
+            };
+            using (var stream = new FileStream(dataPath, create))
+            {
+                stream.SetLength(bytes);
+            }
+        }
+        catch (IOException e)
+        {
+            File.Delete(dataPath);
+            throw new VdoFormatException($"cannot create {dataPath} of {bytes} bytes: {e.Message}", e);
+        }
+
+        using var device = new FileBlockDevice(dataPath, writable: true);
+        byte[] block = new byte[Geometry.BlockSize];
+        // Invalidate leftovers of an earlier store at the super-block and double-write positions.
+        device.Write(Geometry.FirstSuperBlockPbn, new byte[Geometry.BlockSize * Geometry.SuperBlockCopies]);
+        device.Write(geometry.DoubleWriteStart, block);
+
+        var depotImages = new List<PageImage>();
+        var emptyDepot = new SlabDepot(geometry, 1);
+        emptyDepot.EncodeAll(depotImages, 0, 0);
+        foreach (PageImage image in depotImages)
+        {
+            device.Write(image.Pbn, image.Image);
+        }
+        var super = new SuperBlock
+        {
+            State = SuperBlockState.Clean,
+            ReadOnly = false,
+            Sequence = 0,
+            Epoch = 1,
+            JournalHead = 0,
+            NamespaceFirstPage = 0,
+            NamespacePageCount = 0,
+            NamespaceByteLength = 0,
+            NextInode = InodeNumber.Root.Value + 1,
+            Counters = new ulong[SuperBlock.CounterCount],
+        };
+        using (var store = new Store(directory, geometry, device, null, super, new StoreOptions(), logger, createIndex: true))
+        {
+            store._depot.InitializeEmpty();
+            store._fileSystem.InitializeRoot();
+            store.CheckpointOrThrow(SuperBlockState.Clean);
+        }
+        // Geometry last: a half-formatted directory is not a store.
+        geometry.Encode(block);
+        device.Write(Geometry.GeometryPbn, block);
+        device.Flush();
+    }
+
+    /// <summary>
+    /// Opens a formatted store: takes store.lock (waiting up to <see cref="StoreOptions.LockWaitMs"/> for a
+    /// previous daemon), validates geometry and super blocks, finishes an interrupted checkpoint, recovers
+    /// from an unclean stop. Throws <see cref="VdoFormatException"/> (not a store, or a damaged block named)
+    /// or <see cref="StoreLockedException"/>.
+    /// </summary>
+    public static Store Open(string directory, StoreOptions options, ILoggerFactory loggerFactory)
+    {
+        ILogger logger = loggerFactory.CreateLogger("VdoFuse.Store");
+        switch (Probe(directory))
+        {
+            case StoreProbe.Missing:
+                throw new VdoFormatException($"{directory} does not exist; run `vdofuse format {directory}` or pass --create");
+            case StoreProbe.NotADirectory:
+                throw new VdoFormatException($"{directory} is a file, not a store directory");
+            case StoreProbe.Empty:
+            case StoreProbe.NotAStore:
+                throw new VdoFormatException($"{directory} is not a VdoFuse store; run `vdofuse format {directory}` or pass --create");
+        }
+        StoreLock storeLock = StoreLock.Acquire(directory, options.ReadOnly ? 0 : options.LockWaitMs);
+        IBlockDevice? device = null;
+        try
+        {
+            string dataPath = Path.Combine(directory, DataFileName);
+            device = new FileBlockDevice(dataPath, writable: !options.ReadOnly);
+            Geometry geometry = ReadGeometry(device, dataPath);
+            SuperBlock super = ReadSuperBlock(device, geometry, dataPath);
+            if (!options.ReadOnly)
+            {
+                super = FinishInterruptedCheckpoint(device, geometry, super, dataPath, logger);
+            }
+            var store = new Store(directory, geometry, device, storeLock, super, options, logger, createIndex: false);
+            store.Load(super);
+            return store;
+        }
+        catch
+        {
+            device?.Dispose();
+            storeLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the counters of an unmounted store (nothing written, no lock taken).</summary>
+    public static VolumeStatistics ReadStatistics(string directory)
+    {
+        if (Probe(directory) != StoreProbe.Store)
+        {
+            throw new VdoFormatException($"{directory} is not a VdoFuse store");
+        }
+        string dataPath = Path.Combine(directory, DataFileName);
+        using var device = new FileBlockDevice(dataPath, writable: false);
+        Geometry geometry = ReadGeometry(device, dataPath);
+        SuperBlock super = ReadSuperBlock(device, geometry, dataPath);
+        var depot = new SlabDepot(geometry, 1);
+        depot.Load(device, dataPath);
+        VolumeCounters counters = VolumeCounters.FromArray(super.Counters);
+        // The index is not opened offline (opening may rebuild it); its entry count is unknown here.
+        return BuildStatistics(geometry, depot, counters, super.ReadOnly ? "read-only" : "normal", 0, 0);
+    }
+
+    public VolumeStatistics GetStatistics() =>
+        BuildStatistics(_geometry, _depot, _counters, _volume.IsReadOnly ? "read-only" : "normal", (ulong)_index.EntryCount, (ulong)_index.WindowBytes);
+
+    private static VolumeStatistics BuildStatistics(Geometry geometry, SlabDepot depot, VolumeCounters counters, string mode, ulong indexEntries, ulong windowBytes)
+    {
+        ulong logical = (ulong)Math.Max(0, Interlocked.Read(ref counters.LogicalBlocksUsed));
+        ulong data = (ulong)depot.DataBlocksUsed;
+        return new VolumeStatistics
+        {
+            LogicalBlocksUsed = logical,
+            DataBlocksUsed = data,
+            OverheadBlocksUsed = geometry.FixedOverheadBlocks + (ulong)depot.MetadataBlocksUsed,
+            PhysicalBlocks = geometry.PhysicalBlocks,
+            DedupeAdviceValid = (ulong)Interlocked.Read(ref counters.DedupeAdviceValid),
+            DedupeAdviceStale = (ulong)Interlocked.Read(ref counters.DedupeAdviceStale),
+            ConcurrentDataMatches = (ulong)Interlocked.Read(ref counters.ConcurrentDataMatches),
+            HashCollisions = (ulong)Interlocked.Read(ref counters.HashCollisions),
+            CompressedFragmentsWritten = (ulong)Interlocked.Read(ref counters.CompressedFragmentsWritten),
+            CompressedBlocksWritten = (ulong)Interlocked.Read(ref counters.CompressedBlocksWritten),
+            CompressedFragmentsInPacker = 0,
+            ZeroBlocks = (ulong)Math.Max(0, Interlocked.Read(ref counters.ZeroBlocks)),
+            DedupeSavedBlocks = logical > data ? logical - data : 0,
+            CompressionSavedBlocks = 0,
+            OperatingMode = mode,
+            RecoveryCount = (ulong)Interlocked.Read(ref counters.RecoveryCount),
+            JournalCommits = (ulong)Interlocked.Read(ref counters.JournalCommits),
+            IndexEntries = indexEntries,
+            IndexWindowBytes = windowBytes,
+        };
+    }
+
+    private static Geometry ReadGeometry(IBlockDevice device, string dataPath)
+    {
+        if (device.BlockCount < 8)
+        {
+            throw new VdoFormatException($"{dataPath}: geometry block at block 0 is damaged: the data file holds only {device.BlockCount} blocks");
+        }
+        byte[] block = new byte[Geometry.BlockSize];
+        device.Read(Geometry.GeometryPbn, block);
+        Geometry geometry = Geometry.Decode(block, dataPath);
+        if (geometry.PhysicalBlocks > device.BlockCount)
+        {
+            throw new VdoFormatException($"{dataPath}: the data file holds {device.BlockCount} blocks but the geometry at block 0 says {geometry.PhysicalBlocks}: it was truncated");
+        }
+        return geometry;
+    }
+
+    private static SuperBlock ReadSuperBlock(IBlockDevice device, Geometry geometry, string dataPath)
+    {
+        byte[] blocks = new byte[Geometry.BlockSize * Geometry.SuperBlockCopies];
+        device.Read(Geometry.FirstSuperBlockPbn, blocks);
+        SuperBlock? best = null;
+        var problems = new List<string>();
+        for (int i = 0; i < Geometry.SuperBlockCopies; i++)
+        {
+            ulong pbn = Geometry.FirstSuperBlockPbn + (ulong)i;
+            SuperBlock? copy = SuperBlock.TryDecode(blocks.AsSpan(i * Geometry.BlockSize, Geometry.BlockSize), geometry.StoreId, pbn, out string? problem);
+            if (copy is null)
+            {
+                problems.Add($"block {pbn}: {problem}");
+            }
+            else if (best is null || copy.Sequence > best.Sequence)
+            {
+                best = copy;
+            }
+        }
+        return best ?? throw new VdoFormatException($"{dataPath}: both super blocks are damaged ({string.Join("; ", problems)}); run `vdofuse check --repair`");
+    }
+
+    private void Load(SuperBlock super)
+    {
+        var watch = Stopwatch.StartNew();
+        _depot.Load(_device, _dataPath);
+        byte[] stream = ReadNamespace(super);
+        _fileSystem.DecodeNamespace(stream, _dataPath);
+        (long mapped, long zero) = _fileSystem.SumFileTallies();
+        Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
+        Interlocked.Exchange(ref _counters.ZeroBlocks, zero);
+        _checkpointedChanges = _fileSystem.ChangeCount;
+        bool unclean = super.State == SuperBlockState.Dirty;
+        if (_volume.IsReadOnly)
+        {
+            StoreLog.Opened(_logger, _directory, _geometry.PhysicalBlocks, _fileSystem.InodeCount, super.Sequence);
+            return;
+        }
+        if (unclean)
+        {
+            _epoch++;
+            Interlocked.Increment(ref _counters.RecoveryCount);
+            _fileSystem.RecoverAfterUncleanStop();
+            StoreLog.Recovered(_logger, _directory, super.Sequence, watch.ElapsedMilliseconds);
+        }
+        CheckpointOrThrow(SuperBlockState.Dirty);
+        StoreLog.Opened(_logger, _directory, _geometry.PhysicalBlocks, _fileSystem.InodeCount, _lastCut);
+        _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "vdofuse-checkpoint" };
+        _checkpointThread.Start();
+    }
+
+    private byte[] ReadNamespace(SuperBlock super)
+    {
+        if (super.NamespacePageCount <= 0 || super.NamespaceFirstPage == 0)
+        {
+            throw new VdoFormatException($"{_dataPath}: super block at block {SuperBlock.PbnFor(super.Sequence)} records no namespace");
+        }
+        byte[] stream = new byte[super.NamespaceByteLength];
+        byte[] page = new byte[Geometry.BlockSize];
+        ulong pbn = super.NamespaceFirstPage;
+        int offset = 0;
+        for (int i = 0; i < super.NamespacePageCount; i++)
+        {
+            if (!_depot.IsDataBlock(new Pbn(pbn)))
+            {
+                throw new VdoFormatException($"{_dataPath}: namespace page {i} points outside the slab depot (block {pbn})");
+            }
+            _device.Read(pbn, page);
+            MetadataHeader.Validate(page, BlockType.NamespacePage, _geometry.StoreId, pbn, _dataPath);
+            if (MetadataHeader.ReadPosition(page) != (ulong)i || MetadataHeader.ReadStamp(page) != super.Sequence)
+            {
+                throw new VdoFormatException($"{_dataPath}: namespace page at block {pbn} is damaged: it is not page {i} of checkpoint {super.Sequence}");
+            }
+            _namespacePages.Add(pbn);
+            int length = Math.Min(NamespacePayload, stream.Length - offset);
+            page.AsSpan(MetadataHeader.Size, length).CopyTo(stream.AsSpan(offset));
+            offset += length;
+            pbn = BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(MetadataHeader.TypeSpecificOffset));
+        }
+        return stream;
     }
 }

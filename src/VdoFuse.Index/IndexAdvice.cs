@@ -1,0 +1,3 @@
+namespace VdoFuse.Index;
+
+public readonly record struct IndexAdvice(ulong Pbn, byte Slot);
