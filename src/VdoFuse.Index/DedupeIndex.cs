@@ -75,7 +75,7 @@ public sealed unsafe partial class DedupeIndex : IDisposable
     /// <summary>Absolute number of the current chapter. Advanced with Interlocked by the insert that fills a chapter.</summary>
     private long _currentChapter;
 
-    /// <summary>Insertions since the start of the current chapter's count, modulo chapter size decides advances. Interlocked.</summary>
+    /// <summary>Insert calls counted (restored as the current chapter's fill); the call that makes it a multiple of the chapter size advances the chapter. Interlocked.</summary>
     private PaddedCounter _insertions;
 
     /// <summary>Live entries per chapter, indexed by chapter mod 64; Interlocked. Approximate under concurrency.</summary>
