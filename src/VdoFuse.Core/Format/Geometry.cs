@@ -82,7 +82,7 @@ public sealed record Geometry
         // First guess of the slab count, to size the double-write area, which must hold every reference-count
         // block plus a checkpoint's worth of block-map pages (see Checkpointer).
         ulong roughSlabs = physical > journalStart + (ulong)journal ? (physical - journalStart - (ulong)journal) / stride : 0;
-        ulong doubleWrite = Math.Max(2 * roughSlabs * (ulong)referenceBlocks + 2048, Math.Min(physical / 512, 65536));
+        ulong doubleWrite = Math.Max(2 * roughSlabs * (ulong)referenceBlocks + 512, Math.Min(physical / 512, 65536));
         ulong doubleWriteStart = journalStart + (ulong)journal;
         ulong depotStart = doubleWriteStart + doubleWrite;
         ulong slabs = physical > depotStart ? (physical - depotStart) / stride : 0;
