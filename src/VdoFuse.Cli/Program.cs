@@ -1,6 +1,82 @@
+using System.Reflection;
+using VdoFuse.Cli.Commands;
+
 namespace VdoFuse.Cli;
 
+/// <summary>
+/// <c>vdofuse</c>: dispatches to a command. Every failure ends as one line <c>vdofuse: ...</c> on stderr and a
+/// non-zero exit (2 for usage and configuration errors); a stack trace is printed only when the configured log
+/// level is Debug or Trace.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args) => args.Length == 0 ? 2 : 0;
+    private static int Main(string[] args) => Run(args, new CliContext());
+
+    internal static int Run(IReadOnlyList<string> args, CliContext context)
+    {
+        try
+        {
+            return Dispatch(args, context);
+        }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine("vdofuse: " + OneLine(e.Message));
+            context.Error.WriteLine(e.Command is null ? "Try 'vdofuse --help'." : $"Try 'vdofuse {e.Command} --help'.");
+            return e.ExitCode;
+        }
+        catch (Exception e)
+        {
+            context.Error.WriteLine("vdofuse: " + Describe(e));
+            if (context.Debug)
+            {
+                context.Error.WriteLine(e.ToString());
+            }
+            return e is CliException cli ? cli.ExitCode : ExitCodes.Failure;
+        }
+    }
+
+    private static int Dispatch(IReadOnlyList<string> args, CliContext context)
+    {
+        if (args.Count == 0)
+        {
+            context.Error.WriteLine(Commands.HelpText.TopLevel);
+            return ExitCodes.Usage;
+        }
+        IReadOnlyList<string> rest = args.Skip(1).ToArray();
+        switch (args[0])
+        {
+            case "-h" or "--help" or "help":
+                context.Out.WriteLine(HelpText.TopLevel);
+                return ExitCodes.Success;
+            case "--version" or "version":
+                context.Out.WriteLine("vdofuse " + Version);
+                return ExitCodes.Success;
+            case "format":
+                return FormatCommand.Run(rest, context);
+            case "mount":
+                return MountCommand.Run(rest, context);
+            case "unmount" or "umount":
+                return UnmountCommand.Run(rest, context);
+            case "stats":
+                return StatsCommand.Run(rest, context);
+            default:
+                throw new UsageException(args[0].StartsWith('-')
+                    ? $"unknown option '{args[0]}'"
+                    : $"unknown command '{args[0]}' (commands: format, mount, unmount, stats)");
+        }
+    }
+
+    internal static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>The one line a user sees for an exception.</summary>
+    internal static string Describe(Exception e) => e switch
+    {
+        CliException => OneLine(e.Message),
+        NotImplementedException => "not implemented yet: " + OneLine(e.TargetSite?.DeclaringType?.Name + "." + e.TargetSite?.Name),
+        UnauthorizedAccessException or IOException => OneLine(e.Message),
+        _ => OneLine(e.Message),
+    };
+
+    internal static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

@@ -1,0 +1,88 @@
+using VdoFuse.Core;
+
+namespace VdoFuse.Cli.Commands;
+
+/// <summary>Every --help text, in one place so that README and help say the same.</summary>
+internal static class HelpText
+{
+    private static readonly string s_physical = SizeParser.Format(FormatOptions.DefaultPhysicalSizeBytes);
+    private static readonly string s_index = SizeParser.Format(FormatOptions.DefaultIndexMemoryBytes);
+    private static readonly string s_slab = SizeParser.Format((long)FormatOptions.DefaultSlabSizeBlocks * 4096);
+
+    public static string TopLevel => $"""
+        Usage: vdofuse COMMAND [ARGS]
+
+        VdoFuse: a FUSE file system that stores files as deduplicated volumes of 4 KiB blocks, modelled on Linux VDO.
+
+        Commands:
+          format STORE        create a store (a directory): default {s_physical} physical, {s_index} index
+          mount STORE DIR     mount a store on DIR (runs as a daemon unless -f)
+          unmount DIR         unmount, and wait until the daemon has committed and exited
+          stats STORE|DIR     space used and saved, vdostats style (--json, --verbose)
+
+        Options:
+          -h, --help          show help (also: vdofuse COMMAND --help)
+          --version           show the version
+
+        Configuration: --config FILE, else {Configuration.SettingsLoader.DefaultConfigFile} if present;
+        VDOFUSE_SECTION__KEY environment variables; command-line options win.
+        """;
+
+    public static string Format => $"""
+        Usage: vdofuse format STORE [--physical-size SIZE] [--index-memory SIZE] [--slab-size SIZE] [--sparse] [--force] [--config FILE]
+
+        Creates a store in directory STORE (created if missing). Refuses a directory that holds other files, and an
+        existing store unless --force is given (which destroys it).
+
+          --physical-size SIZE   size of STORE/data, all metadata and data blocks (default {s_physical})
+          --index-memory SIZE    size of the memory-mapped dedupe index STORE/index (default {s_index})
+          --slab-size SIZE       slab size, a power of two times 4 KiB (default {s_slab})
+          --sparse               do not reserve the physical size on the backing file system
+          --force                overwrite an existing store
+          --config FILE          read settings from FILE (INI, section [Format])
+
+        SIZE: 16G, 512M, 4096K, 1T or a number of bytes (binary units).
+        """;
+
+    public static string Mount => $"""
+        Usage: vdofuse mount STORE MOUNTPOINT [-f] [--create] [-o OPTIONS] [--config FILE]
+
+        Mounts the store in directory STORE on MOUNTPOINT. Without -f it returns once the mount is ready and the
+        daemon runs detached (log: STORE/vdofuse.log). Mount never formats, except with --create, which formats a
+        missing or empty STORE with the configured sizes (defaults {s_physical} physical, {s_index} index).
+
+          -f, --foreground       stay in the foreground, log to stderr; Ctrl-C unmounts
+          --create               format STORE first if it is missing or empty
+          -o OPTIONS             comma-separated mount options:
+               compress=on|off   LZ4-compress blocks that do not deduplicate
+               dedupe=on|off     deduplicate identical 4 KiB blocks (default on)
+               allow_other       let other users access the mount
+               writeback_cache   kernel writeback cache
+               hide_vdo_xattrs   do not list user.vdo.* xattrs on files (they stay readable by name)
+               ro                read-only
+               debug             trace FUSE requests (with -f)
+             fstab options (defaults, rw, noauto, nofail, _netdev, user, users, x-systemd.*) are ignored.
+          --config FILE          read settings from FILE (INI, sections [Store], [Fuse], [Logging])
+        """;
+
+    public static string Unmount => """
+        Usage: vdofuse unmount MOUNTPOINT [--timeout SECONDS]
+
+        Unmounts a VdoFuse mount (fusermount3 -u) and waits until its daemon has committed everything and exited,
+        so that the store can be mounted, copied or checked right after.
+
+          --timeout SECONDS      how long to wait for the daemon (default 60)
+        """;
+
+    public static string Stats => """
+        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json]
+
+        Space used and saved, like vdostats. On a mountpoint (or a mounted store) the live counters are read from
+        the root's user.vdo.* xattrs; on an unmounted store, from its super block.
+
+          --verbose, -v          every counter after the table
+          --json                 every counter as JSON, keyed by the user.vdo.* names
+
+        Space saving% = (logical blocks used - data blocks used) / logical blocks used.
+        """;
+}

@@ -1,0 +1,69 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace VdoFuse.Cli.Native;
+
+/// <summary>The few libc calls the CLI needs: a new session for the daemon, standard streams to /dev/null, getxattr.</summary>
+internal static unsafe partial class LibC
+{
+    private const int ENODATA = 61;
+    private const int ERANGE = 34;
+
+    [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    private static partial int SetSidNative();
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static partial int Dup2Native(int oldFd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "getxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint GetXattrNative(string path, string name, byte* value, nuint size);
+
+    /// <summary>Leaves the shell's session and process group, so the daemon survives the terminal closing.</summary>
+    public static void SetSid()
+    {
+        // Fails with EPERM only when already a group leader, which a child started by Process.Start is not;
+        // the daemon then still works, it is merely in the shell's group.
+        _ = SetSidNative();
+    }
+
+    /// <summary>Points stdin, stdout and stderr at /dev/null (the daemon's parent has gone or is going).</summary>
+    public static void DetachStandardStreams()
+    {
+        using SafeFileHandle devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite);
+        int fd = (int)devNull.DangerousGetHandle();
+        for (int target = 0; target <= 2; target++)
+        {
+            _ = Dup2Native(fd, target);
+        }
+    }
+
+    /// <summary>Reads an xattr as text; null when the file does not have it.</summary>
+    public static string? GetXattr(string path, string name)
+    {
+        int size = 256;
+        while (true)
+        {
+            byte[] buffer = new byte[size];
+            nint length;
+            fixed (byte* p = buffer)
+            {
+                length = GetXattrNative(path, name, p, (nuint)buffer.Length);
+            }
+            if (length >= 0)
+            {
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length).TrimEnd('\0', '\n', ' ');
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ENODATA)
+            {
+                return null;
+            }
+            if (errno == ERANGE && size < (1 << 20))
+            {
+                size *= 16;
+                continue;
+            }
+            throw new CliException($"cannot read xattr {name} of {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+}
