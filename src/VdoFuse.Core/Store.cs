@@ -213,7 +213,10 @@ public sealed partial class Store : IDisposable
             case StoreProbe.NotAStore:
                 throw new VdoFormatException($"{directory} is not a VdoFuse store; run `vdofuse format {directory}` or pass --create");
         }
-        StoreLock storeLock = StoreLock.Acquire(directory, options.ReadOnly ? 0 : options.LockWaitMs);
+        StoreLock storeLock = StoreLock.Acquire(
+            directory,
+            options.ReadOnly ? 0 : options.LockWaitMs,
+            holder => StoreLog.WaitingForLock(logger, directory, holder?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "another process", options.LockWaitMs / 1000));
         IBlockDevice? device = null;
         try
         {

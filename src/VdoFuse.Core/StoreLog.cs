@@ -22,6 +22,9 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "dedupe index rebuilt empty: {Reason}")]
     public static partial void IndexRebuilt(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "store {Directory} is held by {Holder} (a previous daemon still flushing?); waiting up to {Seconds} s")]
+    public static partial void WaitingForLock(ILogger logger, string directory, string holder, int seconds);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "closed store {Directory} cleanly at checkpoint {Cut}")]
     public static partial void Closed(ILogger logger, string directory, ulong cut);
 }
