@@ -3,11 +3,11 @@ using System.Runtime.InteropServices;
 namespace VdoFuse.Fuse.Native;
 
 /// <summary>
-/// struct fuse_conn_info of libfuse 3.14 (124 bytes, all unsigned int). Byte offsets: proto_major 0,
+/// struct fuse_conn_info of libfuse 3.14 (128 bytes: 10 unsigned ints, then reserved[22]). Byte offsets: proto_major 0,
 /// proto_minor 4, max_write 8, max_read 12, max_readahead 16, capable 20, want 24, max_background 28,
-/// congestion_threshold 32, time_gran 36, reserved[22] 40..123.
+/// congestion_threshold 32, time_gran 36, reserved[22] 40..127.
 /// </summary>
-[StructLayout(LayoutKind.Explicit, Size = 124)]
+[StructLayout(LayoutKind.Explicit, Size = 128)]
 internal struct FuseConnInfo
 {
     [FieldOffset(0)] public uint ProtocolMajor;
