@@ -1,7 +1,19 @@
 namespace VdoFuse.Fuse;
 
-// STUB: the contract the CLI builds against; the real type lands with the FUSE binding.
+/// <summary>A mount was refused; the message is one line meant for the user ("mountpoint /x does not exist").</summary>
 public sealed class FuseMountException : Exception
 {
-    public FuseMountException(string message) : base(message) { }
+    public FuseMountException()
+    {
+    }
+
+    public FuseMountException(string message)
+        : base(message)
+    {
+    }
+
+    public FuseMountException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
