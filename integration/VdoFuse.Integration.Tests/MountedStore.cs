@@ -85,7 +85,15 @@ public sealed class MountedStore : IAsyncDisposable
         ToolResult result = VdoFuseCli.Run(s_unmountTimeout, "unmount", Mountpoint);
         Assert.True(result.ExitCode == 0, "unmount: " + result);
         Assert.False(IsMounted(), $"{Mountpoint} still mounted after vdofuse unmount");
-        Assert.Empty(DaemonPids());
+        IReadOnlyList<int> daemons = DaemonPids();
+        Assert.True(daemons.Count == 0, $"daemon {string.Join(",", daemons)} still running after vdofuse unmount ({result}); its log ends:\n{LogTail()}");
+    }
+
+    /// <summary>The last lines of the daemon's log in the store, for failure messages.</summary>
+    public string LogTail(int lines = 30)
+    {
+        string log = Path.Combine(Store, "vdofuse.log");
+        return File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(lines)) : "(no log)";
     }
 
     public void Remount(string? mountOptions = null)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VdoFuse.Core.Storage;
 
 namespace VdoFuse.Core;
 
@@ -58,20 +59,33 @@ public sealed class StoreLock : IDisposable
         }
     }
 
-    /// <summary>The pid written by the current holder, if any can be read.</summary>
+    /// <summary>
+    /// The pid written by the current holder, if any can be read. Read with plain open(2)/read(2): every .NET
+    /// FileStream takes a shared flock on open, which the holder's exclusive lock refuses.
+    /// </summary>
     public static int? ReadHolder(string directory)
     {
-        try
-        {
-            using var reader = new FileStream(System.IO.Path.Combine(directory, Store.LockFileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            Span<byte> buffer = stackalloc byte[32];
-            int n = reader.Read(buffer);
-            return int.TryParse(Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
-        }
-        catch (IOException)
+        string path = System.IO.Path.Combine(directory, Store.LockFileName);
+        int fd = NativeFile.Open(path, NativeFile.ReadOnly);
+        if (fd < 0)
         {
             return null;
         }
+        Span<byte> buffer = stackalloc byte[32];
+        nint n;
+        try
+        {
+            n = NativeFile.Read(fd, buffer);
+        }
+        finally
+        {
+            NativeFile.Close(fd);
+        }
+        if (n <= 0)
+        {
+            return null;
+        }
+        return int.TryParse(Encoding.ASCII.GetString(buffer[..(int)n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
     }
 
     /// <summary>True when some process holds the lock right now.</summary>

@@ -322,5 +322,7 @@ public sealed class StoreTests : IDisposable
         Store.Format(StorePath, TestStores.Tiny());
         using Store store = TestStores.Open(StorePath);
         Assert.Throws<StoreLockedException>(() => TestStores.Open(StorePath));
+        Assert.True(StoreLock.IsHeld(StorePath));
+        Assert.Equal(Environment.ProcessId, StoreLock.ReadHolder(StorePath));
     }
 }

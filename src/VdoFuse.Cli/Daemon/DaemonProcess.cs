@@ -5,30 +5,11 @@ namespace VdoFuse.Cli.Daemon;
 /// <summary>The daemon as seen from outside: its pid in store.lock and whether it still runs.</summary>
 internal static class DaemonProcess
 {
-    /// <summary>The pid written into STORE/store.lock by the daemon holding it, or null.</summary>
-    public static int? ReadPid(string store)
-    {
-        try
-        {
-            string text = File.ReadAllText(Path.Combine(store, Core.Store.LockFileName)).Trim();
-            int end = 0;
-            while (end < text.Length && char.IsAsciiDigit(text[end]))
-            {
-                end++;
-            }
-            return end > 0 && int.TryParse(text.AsSpan(0, end), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0
-                ? pid
-                : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>
+    /// The daemon pid in STORE/store.lock. Read through the core's reader: a plain File.ReadAllText would take a
+    /// shared flock, which the daemon's exclusive lock refuses, and unmount would then not wait at all.
+    /// </summary>
+    public static int? ReadPid(string store) => Core.StoreLock.ReadHolder(store);
 
     /// <summary>True while the process runs (a zombie counts as gone: it has exited, only its parent has not reaped it).</summary>
     public static bool IsAlive(int pid)
