@@ -22,8 +22,16 @@ namespace VdoFuse.Fuse;
 /// the connection lives on, so after <see cref="ExitGracePeriod"/> Exit aborts it through
 /// /sys/fs/fuse/connections/N/abort (fusectl), which fails the pending requests of those open files.
 ///
+/// Once the loop has returned and the mount is no longer attached, Run severs the connection at once (the
+/// session's /dev/fuse descriptor is replaced by /dev/null with dup2, so libfuse's later close stays valid).
+/// Without that, a request sent after the loop stopped (libfuse drops requests that arrive while its workers
+/// shut down, and nobody reads new ones) would block its caller until Dispose; a caller blocked in close(2) of
+/// a file in the mount cannot even be killed (FUSE flush waits uninterruptibly). The kernel aborts the
+/// connection when the last /dev/fuse descriptor goes, and such callers get ENOTCONN.
+///
 /// State (_sessionLock guards all of it): _session is the fuse_session* (0 once destroyed); _mounted is true
-/// while our mount (identified by _device) may still be attached; _running while Run is in the loop;
+/// while our mount (identified by _device) may still be attached; _severed once the connection was cut after
+/// the loop; _running while Run is in the loop;
 /// _exitRequested after Exit; _disposed after Dispose.
 /// </summary>
 public sealed class FuseSession : IDisposable
@@ -51,6 +59,7 @@ public sealed class FuseSession : IDisposable
     private nint _session;
     private string? _device;
     private bool _mounted;
+    private bool _severed;
     private bool _running;
     private bool _exitRequested;
     private bool _disposed;
@@ -164,6 +173,8 @@ public sealed class FuseSession : IDisposable
                 LibFuse.LoopConfigDestroy(loopConfig);
             }
 
+            SeverConnectionIfDetached(session);
+
             lock (_sessionLock)
             {
                 _running = false;
@@ -228,7 +239,7 @@ public sealed class FuseSession : IDisposable
         {
             session = _session;
             _session = 0;
-            unmount = _mounted && _device is not null && MountTable.IsMounted(Mountpoint, _device);
+            unmount = _mounted && !_severed && _device is not null && MountTable.IsMounted(Mountpoint, _device);
             _mounted = false;
         }
 
@@ -249,6 +260,48 @@ public sealed class FuseSession : IDisposable
         }
 
         _loopStopped.Dispose();
+    }
+
+    /// <summary>
+    /// After the loop: if our mount is gone from its path (Exit detached it, or it was unmounted externally), cut
+    /// the connection so that nothing still holding a file in the detached mount waits for a reply that will not
+    /// come. Runs only when no worker thread is left.
+    /// </summary>
+    private unsafe void SeverConnectionIfDetached(nint session)
+    {
+        lock (_sessionLock)
+        {
+            if (_severed || !_mounted || (_device is not null && MountTable.IsMounted(Mountpoint, _device)))
+            {
+                return;
+            }
+
+            int fuseFd = LibFuse.SessionFd(session);
+            if (fuseFd < 0)
+            {
+                return;
+            }
+
+            byte[] devNull = NullTerminated("/dev/null");
+            int nullFd;
+            fixed (byte* path = devNull)
+            {
+                nullFd = Libc.Open(path, Libc.ORdWr | Libc.OCloExec);
+            }
+
+            if (nullFd < 0)
+            {
+                return;
+            }
+
+            if (Libc.Dup2(nullFd, fuseFd) >= 0)
+            {
+                _severed = true;
+                _mounted = false;
+            }
+
+            Libc.Close(nullFd);
+        }
     }
 
     private unsafe void CreateAndMount()

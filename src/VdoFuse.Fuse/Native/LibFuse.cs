@@ -31,6 +31,9 @@ internal static unsafe partial class LibFuse
     [LibraryImport(LibraryName, EntryPoint = "fuse_session_exited")]
     public static partial int SessionExited(nint session);
 
+    [LibraryImport(LibraryName, EntryPoint = "fuse_session_fd")]
+    public static partial int SessionFd(nint session);
+
     [LibraryImport(LibraryName, EntryPoint = "fuse_session_loop_mt_312")]
     public static partial int SessionLoopMultiThreaded(nint session, nint loopConfig);
 

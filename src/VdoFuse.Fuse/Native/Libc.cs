@@ -19,6 +19,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport(LibraryName, EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldFd, int newFd);
+
     [LibraryImport(LibraryName, EntryPoint = "umount2", SetLastError = true)]
     public static partial int Umount2(byte* target, int flags);
 
