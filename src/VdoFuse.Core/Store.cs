@@ -327,9 +327,9 @@ public sealed partial class Store : IDisposable
         return best ?? throw new VdoFormatException($"{dataPath}: both super blocks are damaged ({string.Join("; ", problems)}); run `vdofuse check --repair`");
     }
 
-    private void Load(SuperBlock super)
+    /// <summary>Loads the reference counts and the namespace of the super block's checkpoint.</summary>
+    private void LoadMetadata(SuperBlock super)
     {
-        var watch = Stopwatch.StartNew();
         _depot.Load(_device, _dataPath);
         byte[] stream = ReadNamespace(super);
         _fileSystem.DecodeNamespace(stream, _dataPath);
@@ -337,6 +337,12 @@ public sealed partial class Store : IDisposable
         Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
         Interlocked.Exchange(ref _counters.ZeroBlocks, zero);
         _checkpointedChanges = _fileSystem.ChangeCount;
+    }
+
+    private void Load(SuperBlock super)
+    {
+        var watch = Stopwatch.StartNew();
+        LoadMetadata(super);
         bool unclean = super.State == SuperBlockState.Dirty;
         if (_volume.IsReadOnly)
         {

@@ -19,6 +19,7 @@ internal static class HelpText
           mount STORE DIR     mount a store on DIR (runs as a daemon unless -f)
           unmount DIR         unmount, and wait until the daemon has committed and exited
           stats STORE|DIR     space used and saved, vdostats style (--json, --verbose)
+          check STORE         verify an unmounted store's reference counts and namespace (--repair)
 
         Options:
           -h, --help          show help (also: vdofuse COMMAND --help)
@@ -26,6 +27,21 @@ internal static class HelpText
 
         Configuration: --config FILE, else {Configuration.SettingsLoader.DefaultConfigFile} if present;
         VDOFUSE_SECTION__KEY environment variables; command-line options win.
+        """;
+
+    public const string Check = """
+        Usage: vdofuse check STORE [--repair] [--quiet]
+
+        Verifies an unmounted store offline: every reference count against the block maps, that every mapping
+        lies in the data region and points at a block in use, every block-map and namespace page, the volume's
+        counters, and that the namespace is a tree with correct link counts. Prints what it checked and each
+        problem with its location. Exit status 0 only when the store is clean.
+
+        Options:
+          --repair   rebuild reference counts and link counts from the block maps and directories (VDO's
+                     rebuild), reclaim orphans, finish an interrupted checkpoint, and say what changed
+          --quiet    print only problems and repairs
+        A mounted store is refused: unmount it first.
         """;
 
     public static string Format => $"""

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using VdoFuse.Core.Check;
+using VdoFuse.Core.Format;
+using VdoFuse.Core.Storage;
+
+namespace VdoFuse.Core;
+
+public sealed partial class Store
+{
+    /// <summary>
+    /// <c>vdofuse check STORE [--repair]</c>: checks an unmounted store (refusing a mounted one through
+    /// store.lock) and reports every problem with its location. With <paramref name="repair"/> it finishes an
+    /// interrupted checkpoint, reclaims orphans, sets every reference count and link count to what the block
+    /// maps and directories say, and writes a clean checkpoint; the report lists what changed.
+    /// </summary>
+    public static CheckReport Check(string directory, bool repair, Action<string>? progress, ILoggerFactory loggerFactory)
+    {
+        ILogger logger = loggerFactory.CreateLogger("VdoFuse.Check");
+        if (Probe(directory) != StoreProbe.Store)
+        {
+            throw new VdoFormatException($"{directory} is not a VdoFuse store");
+        }
+        using StoreLock storeLock = StoreLock.Acquire(directory, 0);
+        string dataPath = Path.Combine(directory, DataFileName);
+        using var device = new FileBlockDevice(dataPath, writable: repair);
+        var report = new CheckReport();
+        Geometry geometry = ReadGeometry(device, dataPath);
+        report.Checked.Add($"geometry: {geometry.PhysicalBlocks} blocks, {geometry.SlabCount} slabs of {geometry.SlabSizeBlocks} blocks");
+        SuperBlock super = ReadSuperBlock(device, geometry, dataPath);
+        if (repair)
+        {
+            super = FinishInterruptedCheckpoint(device, geometry, super, dataPath, logger);
+        }
+        bool clean = super.State == SuperBlockState.Clean;
+        report.Checked.Add($"super block: checkpoint {super.Sequence}, {(clean ? "closed cleanly" : "not closed cleanly (recovery runs at the next mount)")}{(super.ReadOnly ? ", read-only" : "")}");
+        var options = new StoreOptions { ReadOnly = !repair, CommitIntervalMs = int.MaxValue };
+        // A repair also lifts read-only mode: the counts it writes are recomputed from the block maps.
+        using var store = new Store(directory, geometry, device, null, repair ? super with { ReadOnly = false } : super, options, logger, createIndex: false);
+        progress?.Invoke("loading reference counts and namespace");
+        store.LoadMetadata(super);
+        var checker = new StoreChecker(store, report, progress);
+        checker.Run(clean, store._namespacePages);
+        if (!repair)
+        {
+            return report;
+        }
+        if (!clean)
+        {
+            store._epoch++;
+            store._fileSystem.RecoverAfterUncleanStop();
+            report.Repairs.Add("reclaimed orphans and blocks beyond the end of files (the recovery a mount would do)");
+        }
+        int counts = checker.RepairCounts();
+        if (counts > 0)
+        {
+            report.Repairs.Add($"{counts} reference counts set to the recount");
+        }
+        report.Repairs.AddRange(store._fileSystem.RepairLinkCounts());
+        (long mapped, long zero) = store._fileSystem.SumFileTallies();
+        Interlocked.Exchange(ref store._counters.LogicalBlocksUsed, mapped);
+        Interlocked.Exchange(ref store._counters.ZeroBlocks, zero);
+        store.CheckpointOrThrow(SuperBlockState.Clean);
+        report.Repairs.Add($"wrote checkpoint {store._lastCut}, store marked clean");
+        return report;
+    }
+}
