@@ -194,8 +194,14 @@ internal static class MountCommand
         MountEntry? mounted = MountTable.FindByMountpoint(mountpoint);
         if (mounted is not null)
         {
-            if (IsDead(mountpoint))
+            if (IsDead(mounted))
             {
+                // Detach it here: the kernel may still answer stat from cached attributes, and mounting over a
+                // dead mount would stack a new one on top of it.
+                if (!Native.LibC.DetachMount(mountpoint))
+                {
+                    throw new CliException($"{mountpoint} is a dead VdoFuse mount (its daemon is gone) and cannot be detached; run `fusermount3 -uz {mountpoint}`");
+                }
                 return;
             }
             throw new CliException(mounted.IsVdoFuse
@@ -238,7 +244,7 @@ internal static class MountCommand
     private static void CheckNotMounted(string store)
     {
         MountEntry? mounted = MountTable.FindByStore(store);
-        if (mounted is not null && !IsDead(mounted.Mountpoint))
+        if (mounted is not null && !IsDead(mounted))
         {
             int? pid = DaemonProcess.ReadPid(store);
             throw new CliException($"{store} is already mounted on {mounted.Mountpoint}" +
@@ -246,6 +252,11 @@ internal static class MountCommand
         }
     }
 
-    /// <summary>A FUSE mount whose daemon died answers every access with ENOTCONN.</summary>
-    private static bool IsDead(string mountpoint) => !Directory.Exists(mountpoint);
+    /// <summary>
+    /// A mount left by a killed daemon: no process holds its store's lock any more. (A stat that fails with
+    /// ENOTCONN says the same, but the kernel can answer stat from cached attributes for a while.)
+    /// </summary>
+    private static bool IsDead(MountEntry mount) =>
+        (mount.IsVdoFuse && Store.Probe(mount.Source) == StoreProbe.Store && !StoreLock.IsHeld(mount.Source))
+        || !Directory.Exists(mount.Mountpoint);
 }

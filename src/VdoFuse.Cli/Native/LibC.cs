@@ -18,6 +18,12 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "getxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint GetXattrNative(string path, string name, byte* value, nuint size);
 
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Umount2Native(string target, int flags);
+
+    /// <summary>Detaches a mount lazily (MNT_DETACH); false if the kernel refused.</summary>
+    public static bool DetachMount(string mountpoint) => Umount2Native(mountpoint, 2) == 0;
+
     /// <summary>Leaves the shell's session and process group, so the daemon survives the terminal closing.</summary>
     public static void SetSid()
     {
