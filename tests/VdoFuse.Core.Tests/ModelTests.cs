@@ -84,6 +84,9 @@ internal sealed class ModelRun : IDisposable
     private readonly Queue<string> _recent = new();
     // Upper bound of the references each content ever had: contents past 254 may be stored twice (exempt).
     private readonly Dictionary<UInt128, int> _everReferenced = [];
+    // Seeds rotate through three configurations: default, dedupe off, and the smallest block-map cache
+    // (64 pages, so clean pages are evicted and read back) with one physical zone and one lock stripe.
+    private readonly StoreOptions _options;
     private Store _store;
     private int _step;
     private string _current = "";
@@ -93,8 +96,15 @@ internal sealed class ModelRun : IDisposable
         _seed = seed;
         _path = path;
         _random = new Random(seed);
+        _options = TestStores.Options(dedupe: seed % 3 != 1);
+        if (seed % 3 == 2)
+        {
+            _options.BlockMapCacheBytes = 0;
+            _options.PhysicalZones = 1;
+            _options.LockStripes = 1;
+        }
         Store.Format(path, TestStores.Tiny(physicalBytes: 64L << 20, slabBlocks: 256));
-        _store = TestStores.Open(path);
+        _store = TestStores.Open(path, _options);
     }
 
     private IFileSystem Fs => _store.FileSystem;
@@ -725,11 +735,11 @@ internal sealed class ModelRun : IDisposable
         }
         _handles.Clear();
         _store.Dispose();
-        _store = TestStores.Open(_path);
+        _store = TestStores.Open(_path, _options);
         CompareEverything();
         StoreAuditReport report = StoreAudit.Run(_store, new StoreAuditOptions
         {
-            ExactDedupe = true,
+            ExactDedupe = _options.Dedupe,
             ExemptFromExactDedupe = name => _everReferenced.GetValueOrDefault(name) > Slabs.ReferenceCount.Maximum,
         });
         Expect(report.IsConsistent, $"audit after remount: {report}");
