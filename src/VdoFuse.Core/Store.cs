@@ -18,8 +18,9 @@ namespace VdoFuse.Core;
 /// the geometry, super block, slab depot, block maps, dedupe index and namespace.
 ///
 /// <see cref="Open"/> takes <c>store.lock</c>, finishes an interrupted checkpoint from the double-write area,
-/// loads the reference counts and the namespace, recovers from an unclean stop (orphans reclaimed, blocks
-/// beyond end of file unmapped, counters recomputed), and marks the store dirty with a first checkpoint.
+/// loads the reference counts and the namespace, recovers from an unclean stop (blocks beyond end of file
+/// unmapped, counters recomputed), reclaims orphans (unlinked files still open at the last close, clean or
+/// not), and marks the store dirty with a first checkpoint.
 /// While open, checkpoints run every <see cref="StoreOptions.CommitIntervalMs"/> when something changed, on
 /// fsync, and when dirty pages approach the double-write area's capacity. <see cref="Dispose"/> writes a
 /// final checkpoint that marks the store clean and releases the lock.
@@ -356,6 +357,8 @@ public sealed partial class Store : IDisposable
             _fileSystem.RecoverAfterUncleanStop();
             StoreLog.Recovered(_logger, _directory, super.Sequence, watch.ElapsedMilliseconds);
         }
+        // Orphans: unlinked files still open at the last close, clean or not.
+        _fileSystem.ReclaimOrphans();
         CheckpointOrThrow(SuperBlockState.Dirty);
         StoreLog.Opened(_logger, _directory, _geometry.PhysicalBlocks, _fileSystem.InodeCount, _lastCut);
         _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "vdofuse-checkpoint" };

@@ -70,8 +70,23 @@ public sealed partial class FileSystem
         }
     }
 
-    /// <summary>Inodes with no links left (orphans of an unclean stop), and every regular file, for recovery.</summary>
+    /// <summary>Every regular file, for recovery: unmaps blocks beyond the end of file.</summary>
     internal void RecoverAfterUncleanStop()
+    {
+        foreach (Inode node in _inodes.Values)
+        {
+            if (node.LinkCount != 0 && node.Data is not null)
+            {
+                _volume.TrimBeyondEnd(node.Data);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reclaims inodes with no links left. At open nothing refers to them any more (open handles and kernel
+    /// references do not survive a close), whether the store was closed cleanly with files still open or not.
+    /// </summary>
+    internal void ReclaimOrphans()
     {
         var orphans = new List<Inode>();
         foreach (Inode node in _inodes.Values)
@@ -79,10 +94,6 @@ public sealed partial class FileSystem
             if (node.LinkCount == 0 && node.Number != InodeNumber.Root)
             {
                 orphans.Add(node);
-            }
-            else if (node.Data is not null)
-            {
-                _volume.TrimBeyondEnd(node.Data);
             }
         }
         foreach (Inode orphan in orphans)
