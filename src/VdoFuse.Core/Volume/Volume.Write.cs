@@ -86,7 +86,7 @@ public sealed partial class Volume
             // freed) meanwhile leaves blocks unresolved, and round 2 stores them as new copies.
             for (int round = 0; round < 3; round++)
             {
-                int newBlocks = StoreNewCopies(groups, groupCount, blocks, scratch, out VdoStatus status);
+                int newBlocks = StoreNewCopies(groups, groupCount, blocks, count, scratch, out VdoStatus status);
                 if (status != VdoStatus.Success)
                 {
                     return status;
@@ -251,20 +251,34 @@ public sealed partial class Volume
     /// Allocates provisional blocks for every group without a duplicate (one per 254 blocks of it) and writes
     /// their data, contiguous runs in one write each. Returns how many were allocated.
     /// </summary>
-    private int StoreNewCopies(WriteGroup[] groups, int groupCount, ReadOnlySpan<byte> blocks, WriteScratch scratch, out VdoStatus status)
+    private int StoreNewCopies(WriteGroup[] groups, int groupCount, ReadOnlySpan<byte> blocks, int count, WriteScratch scratch, out VdoStatus status)
     {
         status = VdoStatus.Success;
+        // Walk the blocks in LBN order, so that a file's new blocks land in the order of its LBNs and
+        // sequential reads become large contiguous reads (groups themselves are in record-name order).
         int needed = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int g = scratch.GroupOf[i];
+            if (g < 0 || scratch.States[i] != 0)
+            {
+                continue;
+            }
+            ref WriteGroup group = ref groups[g];
+            if (group.Target != 0 || group.Unresolved == 0 || group.CopiesQueued)
+            {
+                continue;
+            }
+            group.CopiesQueued = true;
+            int copies = (group.Unresolved + Slabs.ReferenceCount.Maximum - 1) / Slabs.ReferenceCount.Maximum;
+            for (int c = 0; c < copies; c++)
+            {
+                scratch.NewBlockGroup[needed++] = g;
+            }
+        }
         for (int g = 0; g < groupCount; g++)
         {
-            if (groups[g].Target == 0 && groups[g].Unresolved > 0)
-            {
-                int copies = (groups[g].Unresolved + Slabs.ReferenceCount.Maximum - 1) / Slabs.ReferenceCount.Maximum;
-                for (int c = 0; c < copies; c++)
-                {
-                    scratch.NewBlockGroup[needed++] = g;
-                }
-            }
+            groups[g].CopiesQueued = false;
         }
         if (needed == 0)
         {

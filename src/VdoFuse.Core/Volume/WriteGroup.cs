@@ -26,6 +26,9 @@ internal struct WriteGroup
     /// <summary>Whether the target came from a concurrent write of the same content (the hash lock's result).</summary>
     public bool TargetFromHashLock;
 
+    /// <summary>Set while new copies for the group are being queued (StoreNewCopies).</summary>
+    public bool CopiesQueued;
+
     /// <summary>The block the group's content ended up in last (for the index and the hash lock).</summary>
     public ulong Stored;
 }
