@@ -19,7 +19,7 @@ namespace VdoFuse.Core;
 ///    mapping in the snapshot points to are durable.
 /// 3. The page images are written to the double-write area behind a descriptor (S, count, XxHash64 of the
 ///    images), then fdatasync.
-/// 4. The images are written in place (super block included), then fdatasync.
+/// 4. The images are written in place, then fdatasync; then the super block, then fdatasync.
 /// 5. Blocks freed before S become allocatable.
 /// A crash in 4 leaves a mix of old and new pages; <see cref="FinishInterruptedCheckpoint"/> rewrites the
 /// complete set at the next open, so the store always reflects exactly one cut. A failed write or fdatasync
@@ -218,10 +218,15 @@ public sealed partial class Store
             }
             WriteDoubleWriteSet(images, cut);
             _device.Flush();
-            foreach (PageImage image in images)
+            // Pages first, the super block (the last image) only after they are durable: a disk may reorder
+            // unflushed writes, and a new super block over old pages would hide the interrupted checkpoint
+            // from FinishInterruptedCheckpoint.
+            for (int i = 0; i < images.Count - 1; i++)
             {
-                _device.Write(image.Pbn, image.Image);
+                _device.Write(images[i].Pbn, images[i].Image);
             }
+            _device.Flush();
+            _device.Write(images[^1].Pbn, images[^1].Image);
             _device.Flush();
         }
         catch (IOException e)
@@ -232,6 +237,8 @@ public sealed partial class Store
         }
         _namespacePages = [.. newPages];
         _lastCut = cut;
+        // journal_commits counts durable commits; until the recovery journal exists, each is a checkpoint.
+        Interlocked.Increment(ref _counters.JournalCommits);
         _readOnlyPersisted = _volume.IsReadOnly;
         Volatile.Write(ref _checkpointedChanges, changes);
         _depot.ReleasePending(cut);

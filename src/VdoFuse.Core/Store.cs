@@ -158,6 +158,23 @@ public sealed partial class Store : IDisposable
         }
 
         using var device = new FileBlockDevice(dataPath, writable: true);
+        FormatDevice(directory, geometry, device, logger);
+    }
+
+    /// <summary>Formats a store on any device (tests use in-memory and fault-injecting ones); the directory holds the index and lock.</summary>
+    internal static void Format(string directory, FormatOptions options, IBlockDevice device)
+    {
+        var geometry = Geometry.Compute(options, Guid.NewGuid(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        System.IO.Directory.CreateDirectory(directory);
+        if (device.BlockCount < geometry.PhysicalBlocks)
+        {
+            throw new ArgumentException($"the device holds {device.BlockCount} blocks, the geometry needs {geometry.PhysicalBlocks}", nameof(device));
+        }
+        FormatDevice(directory, geometry, device, NullLogger.Instance);
+    }
+
+    private static void FormatDevice(string directory, Geometry geometry, IBlockDevice device, ILogger logger)
+    {
         byte[] block = new byte[Geometry.BlockSize];
         // Invalidate leftovers of an earlier store at the super-block and double-write positions.
         device.Write(Geometry.FirstSuperBlockPbn, new byte[Geometry.BlockSize * Geometry.SuperBlockCopies]);
@@ -221,17 +238,8 @@ public sealed partial class Store : IDisposable
         IBlockDevice? device = null;
         try
         {
-            string dataPath = Path.Combine(directory, DataFileName);
-            device = new FileBlockDevice(dataPath, writable: !options.ReadOnly);
-            Geometry geometry = ReadGeometry(device, dataPath);
-            SuperBlock super = ReadSuperBlock(device, geometry, dataPath);
-            if (!options.ReadOnly)
-            {
-                super = FinishInterruptedCheckpoint(device, geometry, super, dataPath, logger);
-            }
-            var store = new Store(directory, geometry, device, storeLock, super, options, logger, createIndex: false);
-            store.Load(super);
-            return store;
+            device = new FileBlockDevice(Path.Combine(directory, DataFileName), writable: !options.ReadOnly);
+            return OpenOnDevice(directory, device, storeLock, options, logger);
         }
         catch
         {
@@ -239,6 +247,35 @@ public sealed partial class Store : IDisposable
             storeLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Opens a store on any device (tests use in-memory and fault-injecting ones); the directory holds the index and lock.</summary>
+    internal static Store Open(string directory, IBlockDevice device, StoreOptions options, ILoggerFactory loggerFactory)
+    {
+        StoreLock storeLock = StoreLock.Acquire(directory, 0);
+        try
+        {
+            return OpenOnDevice(directory, device, storeLock, options, loggerFactory.CreateLogger("VdoFuse.Store"));
+        }
+        catch
+        {
+            storeLock.Dispose();
+            throw;
+        }
+    }
+
+    private static Store OpenOnDevice(string directory, IBlockDevice device, StoreLock storeLock, StoreOptions options, ILogger logger)
+    {
+        string dataPath = Path.Combine(directory, DataFileName);
+        Geometry geometry = ReadGeometry(device, dataPath);
+        SuperBlock super = ReadSuperBlock(device, geometry, dataPath);
+        if (!options.ReadOnly)
+        {
+            super = FinishInterruptedCheckpoint(device, geometry, super, dataPath, logger);
+        }
+        var store = new Store(directory, geometry, device, storeLock, super, options, logger, createIndex: false);
+        store.Load(super);
+        return store;
     }
 
     /// <summary>Reads the counters of an unmounted store (nothing written, no lock taken).</summary>
