@@ -18,7 +18,7 @@ internal static class HelpText
           format STORE        create a store (a directory): default {s_physical} physical, {s_index} index
           mount STORE DIR     mount a store on DIR (runs as a daemon unless -f)
           unmount DIR         unmount, and wait until the daemon has committed and exited
-          stats STORE|DIR     space used and saved, vdostats style (--json, --verbose)
+          stats STORE|DIR     space used and saved, vdostats style (--json, --verbose, --human, --files)
 
         Options:
           -h, --help          show help (also: vdofuse COMMAND --help)
@@ -75,14 +75,20 @@ internal static class HelpText
         """;
 
     public static string Stats => """
-        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json]
+        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json] [--human]
+               vdofuse stats --files MOUNTPOINT [--json] [--human]
 
         Space used and saved, like vdostats. On a mountpoint (or a mounted store) the live counters are read from
         the root's user.vdo.* xattrs; on an unmounted store, from its super block.
 
-          --verbose, -v          every counter after the table
+          --verbose, -v          every counter after the table, grouped (space, savings, mode, compression,
+                                 journal, dedupe, index); savings split into zero blocks, dedupe and compression
           --json                 every counter as JSON, keyed by the user.vdo.* names
+          --human                sizes in K, M, G, T instead of 1K-blocks
+          --files                each file of the mount: logical size, unique physical bytes (what deleting it
+                                 would free), shared blocks, saving%; largest unique first
 
-        Space saving% = (logical blocks used - data blocks used) / logical blocks used.
+        Space saving% = (logical blocks used - data blocks used) / logical blocks used; zero blocks are not
+        counted as logical blocks used.
         """;
 }
