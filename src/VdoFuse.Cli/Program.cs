@@ -59,10 +59,12 @@ internal static class Program
                 return UnmountCommand.Run(rest, context);
             case "stats":
                 return StatsCommand.Run(rest, context);
+            case "estimate":
+                return EstimateCommand.Run(rest, context);
             default:
                 throw new UsageException(args[0].StartsWith('-')
                     ? $"unknown option '{args[0]}'"
-                    : $"unknown command '{args[0]}' (commands: format, mount, unmount, stats)");
+                    : $"unknown command '{args[0]}' (commands: format, mount, unmount, stats, estimate)");
         }
     }
 

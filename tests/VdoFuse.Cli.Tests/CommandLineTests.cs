@@ -23,6 +23,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("mount")]
     [InlineData("unmount")]
     [InlineData("stats")]
+    [InlineData("estimate")]
     public void EachCommandHasHelp(string command)
     {
         Assert.Equal(0, Run(command, "--help"));

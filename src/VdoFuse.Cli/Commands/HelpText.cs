@@ -18,6 +18,7 @@ internal static class HelpText
           format STORE        create a store (a directory): default {s_physical} physical, {s_index} index
           mount STORE DIR     mount a store on DIR (runs as a daemon unless -f)
           unmount DIR         unmount, and wait until the daemon has committed and exited
+          estimate PATH...    predict the saving on existing files or devices (no store needed)
           stats STORE|DIR     space used and saved, vdostats style (--json, --verbose, --human, --files)
 
         Options:
@@ -90,5 +91,23 @@ internal static class HelpText
 
         Space saving% = (logical blocks used - data blocks used) / logical blocks used; zero blocks are not
         counted as logical blocks used.
+        """;
+
+    public static string Estimate => """
+        Usage: vdofuse estimate PATH... [--json] [--human] [--quiet] [--verbose]
+
+        Predicts what VdoFuse would save on existing files, directories (walked) or block devices, without a
+        store, like vdoestimator. Reads every aligned 4 KiB block: zero blocks are never stored; identical blocks
+        are stored once per 254 references; each stored copy is LZ4-compressed and the fragments packed first-fit
+        decreasing, at most 14 to a compressed block of 4060 payload bytes (bigger fragments stay whole, a lone
+        fragment is written uncompressed). The dedupe window is unbounded.
+
+          --json                 the counts by name
+          --human                sizes in K, M, G, T instead of blocks
+          --quiet, -q            no progress bar (there is none anyway when stderr is not a terminal)
+          --verbose, -v          name each file as it is read
+
+        Space saving% = (logical blocks used - data blocks used) / logical blocks used, as in vdostats (zero
+        blocks are not logical blocks used); "dedupe only" is the saving with mount -o compress=off.
         """;
 }
