@@ -61,12 +61,27 @@ internal static class Program
                 return StatsCommand.Run(rest, context);
             case "check":
                 return CheckCommand.Run(rest, context);
+            case "estimate":
+                return EstimateCommand.Run(rest, context);
             default:
+                if (IsMountHelperForm(args))
+                {
+                    return MountCommand.RunHelperForm(args, context);
+                }
                 throw new UsageException(args[0].StartsWith('-')
                     ? $"unknown option '{args[0]}'"
-                    : $"unknown command '{args[0]}' (commands: format, mount, unmount, stats, check)");
+                    : $"unknown command '{args[0]}' (commands: format, mount, unmount, stats, check, estimate)");
         }
     }
+
+    /// <summary>
+    /// <c>vdofuse STORE MOUNTPOINT [-o OPTIONS]</c>: how fuse3's mount helper (<c>mount -t fuse.vdofuse</c>, an fstab
+    /// line) runs us. Recognised when the first word is no command but a path (it contains '/' or names an existing
+    /// directory) followed by a second word that is not an option, so a mistyped command stays a usage error.
+    /// </summary>
+    internal static bool IsMountHelperForm(IReadOnlyList<string> args) =>
+        args.Count >= 2 && !args[0].StartsWith('-') && !args[1].StartsWith('-') &&
+        (args[0].Contains('/', StringComparison.Ordinal) || Directory.Exists(args[0]));
 
     internal static string Version =>
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

@@ -23,6 +23,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("mount")]
     [InlineData("unmount")]
     [InlineData("stats")]
+    [InlineData("estimate")]
     public void EachCommandHasHelp(string command)
     {
         Assert.Equal(0, Run(command, "--help"));
@@ -109,5 +110,34 @@ public sealed class CommandLineTests : IDisposable
         File.WriteAllText(config, "[Store]\nNoSuchKey = 1\n");
         Assert.Equal(2, Run("format", Path.Combine(_directory, "s"), "--config", config));
         Assert.Contains("Store:NoSuchKey", _error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, "/srv/vdo", "/mnt/vdo")]
+    [InlineData(true, "/srv/vdo", "/mnt/vdo", "-o", "rw,dev,suid")]
+    [InlineData(false, "frobnicate", "x")]
+    [InlineData(false, "/srv/vdo")]
+    [InlineData(false, "/srv/vdo", "-o", "ro")]
+    public void MountHelperFormIsTwoPathsWithoutACommand(bool expected, params string[] args) =>
+        Assert.Equal(expected, Program.IsMountHelperForm(args));
+
+    [Fact]
+    public void MountHelperFormNeverFormatsAMissingStore()
+    {
+        string store = Path.Combine(_directory, "absent-store");
+        string mountpoint = Directory.CreateDirectory(Path.Combine(_directory, "mnt")).FullName;
+        // What mount.fuse3 runs for `mount -t fuse.vdofuse STORE MNT -o ro`.
+        Assert.Equal(1, Run(store, mountpoint, "-o", "ro,dev,suid"));
+        Assert.Contains("does not exist; run `vdofuse format", _error.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(store));
+    }
+
+    [Fact]
+    public void MountHelperFormRefusesCreate()
+    {
+        string store = Path.Combine(_directory, "absent-store");
+        Assert.Equal(2, Run(store, _directory, "--create"));
+        Assert.Contains("never formats", _error.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(store));
     }
 }

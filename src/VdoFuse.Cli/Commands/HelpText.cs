@@ -18,7 +18,8 @@ internal static class HelpText
           format STORE        create a store (a directory): default {s_physical} physical, {s_index} index
           mount STORE DIR     mount a store on DIR (runs as a daemon unless -f)
           unmount DIR         unmount, and wait until the daemon has committed and exited
-          stats STORE|DIR     space used and saved, vdostats style (--json, --verbose)
+          estimate PATH...    predict the saving on existing files or devices (no store needed)
+          stats STORE|DIR     space used and saved, vdostats style (--json, --verbose, --human, --files)
           check STORE         verify an unmounted store's reference counts and namespace (--repair)
 
         Options:
@@ -91,14 +92,38 @@ internal static class HelpText
         """;
 
     public static string Stats => """
-        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json]
+        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json] [--human]
+               vdofuse stats --files MOUNTPOINT [--json] [--human]
 
         Space used and saved, like vdostats. On a mountpoint (or a mounted store) the live counters are read from
         the root's user.vdo.* xattrs; on an unmounted store, from its super block.
 
-          --verbose, -v          every counter after the table
+          --verbose, -v          every counter after the table, grouped (space, savings, mode, compression,
+                                 journal, dedupe, index); savings split into zero blocks, dedupe and compression
           --json                 every counter as JSON, keyed by the user.vdo.* names
+          --human                sizes in K, M, G, T instead of 1K-blocks
+          --files                each file of the mount: logical size, unique physical bytes (what deleting it
+                                 would free), shared blocks, saving%; largest unique first
 
-        Space saving% = (logical blocks used - data blocks used) / logical blocks used.
+        Space saving% = (logical blocks used - data blocks used) / logical blocks used; zero blocks are not
+        counted as logical blocks used.
+        """;
+
+    public static string Estimate => """
+        Usage: vdofuse estimate PATH... [--json] [--human] [--quiet] [--verbose]
+
+        Predicts what VdoFuse would save on existing files, directories (walked) or block devices, without a
+        store, like vdoestimator. Reads every aligned 4 KiB block: zero blocks are never stored; identical blocks
+        are stored once per 254 references; each stored copy is LZ4-compressed and the fragments packed first-fit
+        decreasing, at most 14 to a compressed block of 4060 payload bytes (bigger fragments stay whole, a lone
+        fragment is written uncompressed). The dedupe window is unbounded.
+
+          --json                 the counts by name
+          --human                sizes in K, M, G, T instead of blocks
+          --quiet, -q            no progress bar (there is none anyway when stderr is not a terminal)
+          --verbose, -v          name each file as it is read
+
+        Space saving% = (logical blocks used - data blocks used) / logical blocks used, as in vdostats (zero
+        blocks are not logical blocks used); "dedupe only" is the saving with mount -o compress=off.
         """;
 }

@@ -51,6 +51,21 @@ internal static class MountCommand
         }
     }
 
+    /// <summary>
+    /// The mount helper's form <c>vdofuse STORE MOUNTPOINT -o OPTIONS</c> (fuse3's mount.fuse3 runs it for
+    /// <c>mount -t fuse.vdofuse</c> and fstab lines). The same as <c>vdofuse mount</c> except that it never formats:
+    /// <c>--create</c> is refused (DESIGN.md section 1: an fstab mount may run before the backing disk is mounted).
+    /// </summary>
+    public static int RunHelperForm(IReadOnlyList<string> args, CliContext context)
+    {
+        ParsedArguments parsed = s_reader.Parse(args);
+        if (parsed.Has("--create"))
+        {
+            throw new UsageException("--create is not allowed in the mount-helper form `vdofuse STORE MOUNTPOINT`; it never formats (use `vdofuse format STORE` first)", "mount");
+        }
+        return Run(args, context);
+    }
+
     private static int RunChecked(ParsedArguments parsed, CliContext context, ParentChannel? channel)
     {
         if (parsed.Positionals.Count != 2)

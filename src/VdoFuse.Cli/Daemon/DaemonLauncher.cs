@@ -127,14 +127,18 @@ internal static class DaemonLauncher
         }
     }
 
-    /// <summary>How to start this program again: the apphost directly, or <c>dotnet vdofuse.dll</c>.</summary>
+    /// <summary>
+    /// How to start this program again: the apphost or the single-file executable directly, or
+    /// <c>dotnet vdofuse.dll</c> (the dll is found next to the program, not by Assembly.Location, which a
+    /// single-file publish leaves empty).
+    /// </summary>
     internal static ProcessStartInfo SelfStartInfo()
     {
         string processPath = Environment.ProcessPath ?? throw new CliException("cannot find this program's path to start the daemon");
         var start = new ProcessStartInfo(processPath);
         if (Path.GetFileNameWithoutExtension(processPath) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(DaemonLauncher).Assembly.Location);
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(DaemonLauncher).Assembly.GetName().Name + ".dll"));
         }
         return start;
     }

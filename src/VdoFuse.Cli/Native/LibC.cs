@@ -46,6 +46,21 @@ internal static unsafe partial class LibC
     /// <summary>Reads an xattr as text; null when the file does not have it.</summary>
     public static string? GetXattr(string path, string name)
     {
+        string? value = TryGetXattr(path, name, out int errno);
+        if (errno != 0)
+        {
+            throw new CliException($"cannot read xattr {name} of {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// Reads an xattr as text: the value, or null with <paramref name="errno"/> 0 when the file does not have it,
+    /// or null with the errno of any other failure (ENOENT when the file vanished meanwhile).
+    /// </summary>
+    public static string? TryGetXattr(string path, string name, out int errno)
+    {
+        errno = 0;
         int size = 256;
         while (true)
         {
@@ -59,9 +74,10 @@ internal static unsafe partial class LibC
             {
                 return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length).TrimEnd('\0', '\n', ' ');
             }
-            int errno = Marshal.GetLastPInvokeError();
+            errno = Marshal.GetLastPInvokeError();
             if (errno == ENODATA)
             {
+                errno = 0;
                 return null;
             }
             if (errno == ERANGE && size < (1 << 20))
@@ -69,7 +85,7 @@ internal static unsafe partial class LibC
                 size *= 16;
                 continue;
             }
-            throw new CliException($"cannot read xattr {name} of {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            return null;
         }
     }
 }

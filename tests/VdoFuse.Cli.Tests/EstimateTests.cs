@@ -1,0 +1,218 @@
+using System.Text.Json;
+using VdoFuse.Cli.Commands;
+using VdoFuse.Cli.Estimate;
+
+namespace VdoFuse.Cli.Tests;
+
+public sealed class EstimateTests : IDisposable
+{
+    private const int Block = 4096;
+    private readonly string _directory = Directory.CreateTempSubdirectory("vdofuse-estimate-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>Random bytes: LZ4 makes them bigger, so they never share a compressed block.</summary>
+    private static byte[] RandomBlock(int seed)
+    {
+        byte[] block = new byte[Block];
+        new Random(seed).NextBytes(block);
+        return block;
+    }
+
+    /// <summary>A block of one repeated non-zero byte: LZ4 shrinks it to a few dozen bytes.</summary>
+    private static byte[] FlatBlock(byte value)
+    {
+        byte[] block = new byte[Block];
+        Array.Fill(block, value);
+        return block;
+    }
+
+    private static SavingsEstimate Estimate(IEnumerable<byte[]> blocks)
+    {
+        var estimator = new SavingsEstimator();
+        foreach (byte[] block in blocks)
+        {
+            estimator.AddBlock(block);
+        }
+        return estimator.Result();
+    }
+
+    [Fact]
+    public void ZeroBlocksAreCountedAndNotLogicalBlocksUsed()
+    {
+        SavingsEstimate r = Estimate([new byte[Block], new byte[Block], RandomBlock(1)]);
+        Assert.Equal(3, r.LogicalBlocks);
+        Assert.Equal(2, r.ZeroBlocks);
+        Assert.Equal(1, r.LogicalBlocksUsed);
+        Assert.Equal(1, r.DataBlocksUsed);
+        Assert.Equal(0, r.SavingPercent);
+        Assert.Equal(200.0 / 3, r.TotalSavingPercent, 6);
+    }
+
+    [Fact]
+    public void DuplicatesOfIncompressibleBlocksSaveExactlyTheRepeats()
+    {
+        var blocks = new List<byte[]>();
+        for (int round = 0; round < 5; round++)
+        {
+            for (int seed = 0; seed < 3; seed++)
+            {
+                blocks.Add(RandomBlock(seed));
+            }
+        }
+        SavingsEstimate r = Estimate(blocks);
+        Assert.Equal(15, r.LogicalBlocksUsed);
+        Assert.Equal(3, r.DistinctBlocks);
+        Assert.Equal(12, r.DedupeSavedBlocks);
+        Assert.Equal(0, r.CompressibleFragments);
+        Assert.Equal(0, r.CompressionSavedBlocks);
+        Assert.Equal(3, r.DataBlocksUsed);
+        Assert.Equal(80, r.SavingPercent, 6);
+    }
+
+    [Theory]
+    [InlineData(254, 1)]
+    [InlineData(255, 2)]
+    [InlineData(600, 3)]
+    public void ABlockSeenNTimesNeedsCeilingOfNOver254Copies(int occurrences, int copies)
+    {
+        SavingsEstimate r = Estimate(Enumerable.Repeat(RandomBlock(7), occurrences));
+        Assert.Equal(1, r.DistinctBlocks);
+        Assert.Equal(copies, r.DedupeCopies);
+        Assert.Equal(occurrences - copies, r.DedupeSavedBlocks);
+    }
+
+    [Fact]
+    public void CompressibleBlocksPackFourteenToACompressedBlock()
+    {
+        // 28 distinct flat blocks: 28 tiny fragments, 14 per compressed block, so 2 blocks hold them all.
+        SavingsEstimate r = Estimate(Enumerable.Range(1, 28).Select(i => FlatBlock((byte)i)));
+        Assert.Equal(28, r.DedupeCopies);
+        Assert.Equal(28, r.CompressibleFragments);
+        Assert.Equal(2, r.CompressedBlocks);
+        Assert.Equal(26, r.CompressionSavedBlocks);
+        Assert.Equal(2, r.DataBlocksUsed);
+        Assert.Equal(0, r.DedupeOnlySavingPercent);
+        Assert.Equal(26 * 100.0 / 28, r.SavingPercent, 6);
+    }
+
+    [Fact]
+    public void EachCopyBeyondTheReferenceLimitIsCompressedToo()
+    {
+        SavingsEstimate r = Estimate(Enumerable.Repeat(FlatBlock(9), 300));
+        Assert.Equal(2, r.DedupeCopies);
+        Assert.Equal(2, r.CompressibleFragments);
+        Assert.Equal(1, r.CompressedBlocks);
+        Assert.Equal(1, r.DataBlocksUsed);
+    }
+
+    [Fact]
+    public void APartialLastBlockIsPaddedWithZerosAndDedupesAgainstTheSameFullBlock()
+    {
+        byte[] full = new byte[Block];
+        full[0] = 1;
+        full[1] = 2;
+        var estimator = new SavingsEstimator();
+        estimator.Add(full);
+        estimator.Add([1, 2]);
+        SavingsEstimate r = estimator.Result();
+        Assert.Equal(Block + 2, r.LogicalBytes);
+        Assert.Equal(2, r.LogicalBlocks);
+        Assert.Equal(1, r.DistinctBlocks);
+    }
+
+    [Theory]
+    [InlineData(new[] { 3000, 3000, 1000, 1000 }, 2)]
+    [InlineData(new[] { 2030, 2030 }, 1)]
+    [InlineData(new[] { 2031, 2030 }, 2)]
+    [InlineData(new[] { 4060 }, 1)]
+    [InlineData(new[] { 2500, 2000, 1500, 1000, 1000 }, 2)]
+    [InlineData(new[] { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 }, 2)]
+    public void PackerIsFirstFitDecreasingWithFourteenSlots(int[] sizes, long blocks)
+    {
+        var packer = new FragmentPacker();
+        foreach (int size in sizes)
+        {
+            Assert.True(packer.TryAdd(size));
+        }
+        Assert.Equal(blocks, packer.CountBlocks());
+    }
+
+    [Fact]
+    public void PackerRefusesFragmentsLargerThanThePayload()
+    {
+        var packer = new FragmentPacker();
+        Assert.False(packer.TryAdd(FragmentPacker.PayloadBytes + 1));
+        Assert.Equal(0, packer.FragmentCount);
+        Assert.Equal(0, packer.CountBlocks());
+    }
+
+    [Fact]
+    public void PackerFillsManyBinsInLogarithmicTime()
+    {
+        var packer = new FragmentPacker();
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            packer.TryAdd(1000 + (i % 1000));
+        }
+        long blocks = packer.CountBlocks();
+        // Sizes 1000..1999 average 1499.5: at best 2.7 per block; FFD needs 410209 (2.44 per block).
+        Assert.InRange(blocks, 1_000_000 * 1499.5 / 4060, 1_000_000 / 2.4);
+    }
+
+    [Fact]
+    public void EstimateOfAFileWithKnownContentPrintsTheExpectedSavings()
+    {
+        // 4 random blocks twice, 2 zero blocks, 14 flat blocks: 24 blocks, 22 used, 18 copies, 14 fragments in 1 block.
+        string path = Path.Combine(_directory, "sample.img");
+        using (FileStream file = File.Create(path))
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                for (int seed = 0; seed < 4; seed++)
+                {
+                    file.Write(RandomBlock(seed));
+                }
+            }
+            file.Write(new byte[2 * Block]);
+            for (int i = 1; i <= 14; i++)
+            {
+                file.Write(FlatBlock((byte)i));
+            }
+        }
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = Program.Run(["estimate", path, "--json"], new CliContext { Out = output, Error = error });
+        Assert.Equal(0, exit);
+        Assert.Equal("", error.ToString());
+        using JsonDocument json = JsonDocument.Parse(output.ToString());
+        JsonElement root = json.RootElement;
+        Assert.Equal(24, root.GetProperty("logical_blocks").GetInt64());
+        Assert.Equal(2, root.GetProperty("zero_blocks").GetInt64());
+        Assert.Equal(22, root.GetProperty("logical_blocks_used").GetInt64());
+        Assert.Equal(4, root.GetProperty("dedupe_saved_blocks").GetInt64());
+        Assert.Equal(13, root.GetProperty("compression_saved_blocks").GetInt64());
+        Assert.Equal(5, root.GetProperty("data_blocks_used").GetInt64());
+        Assert.Equal(Math.Round(17 * 100.0 / 22, 2), root.GetProperty("saving_percent").GetDouble());
+
+        output.GetStringBuilder().Clear();
+        Assert.Equal(0, Program.Run(["estimate", _directory], new CliContext { Out = output, Error = error }));
+        Assert.Matches(@"Space saving%\s+: 77\.3% \(dedupe only: 18\.2%\)", output.ToString());
+    }
+
+    [Fact]
+    public void EstimateOfAMissingPathFailsNamingIt()
+    {
+        var error = new StringWriter();
+        int exit = Program.Run(["estimate", Path.Combine(_directory, "absent")], new CliContext { Out = new StringWriter(), Error = error });
+        Assert.Equal(1, exit);
+        Assert.Contains("absent: no such file", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProgressLineShowsBarPercentAndSizes()
+    {
+        string line = ProgressBar.Render("estimate", 512L << 20, 1L << 30, 1.0);
+        Assert.Equal("estimate [###############...............]  50%  512.0M/1.0G  512.0M/s", line);
+    }
+}
