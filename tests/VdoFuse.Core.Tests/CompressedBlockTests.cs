@@ -60,6 +60,17 @@ public sealed class CompressedBlockTests
     }
 
     [Fact]
+    public void OnlyRandomLookingBlocksSkipCompression()
+    {
+        Assert.True(CompressedBlock.LooksIncompressible(FsHelpers.Block(1)));
+        Assert.False(CompressedBlock.LooksIncompressible(TestData.Text(1, 1)));
+        byte[] halfRandom = new byte[4096];
+        new Random(2).NextBytes(halfRandom.AsSpan(0, 3072));
+        Assert.False(CompressedBlock.LooksIncompressible(halfRandom));
+        Assert.True(CompressedBlock.Compress(halfRandom, new byte[CompressedBlock.PayloadSize]) > 0);
+    }
+
+    [Fact]
     public void AnyFlippedBitIsReportedNeverDecodedToGarbage()
     {
         byte[] source = new byte[2 * CompressedBlock.PayloadSize];
