@@ -101,7 +101,8 @@ internal static class CompressedBlock
     /// <summary>
     /// The btrfs-style heuristic: a byte histogram of 512 samples; a nearly uniform one (sum of squared counts
     /// close to what random bytes give) means LZ4 will not shrink the block. Measured: an LZ4 attempt on a random
-    /// block costs about 4 us, the sample about 0.5 us, and with it random writes keep the speed of compress=off.
+    /// block costs about 4 us, the sample under 1 us (0.9 us per block in CompressionBenchmarks), and with it
+    /// random writes through a mount stay within 10% of compress=off.
     /// </summary>
     public static bool LooksIncompressible(ReadOnlySpan<byte> block)
     {
