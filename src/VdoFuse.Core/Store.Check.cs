@@ -7,6 +7,9 @@ namespace VdoFuse.Core;
 
 public sealed partial class Store
 {
+    /// <summary>Reads one block of <c>data</c> (check only).</summary>
+    internal void ReadBlock(ulong pbn, Span<byte> destination) => _device.Read(pbn, destination);
+
     /// <summary>
     /// <c>vdofuse check STORE [--repair]</c>: checks an unmounted store (refusing a mounted one through
     /// store.lock) and reports every problem with its location. With <paramref name="repair"/> it finishes an

@@ -76,7 +76,7 @@ public sealed partial class Store : IDisposable
         }
         _volume = new Volume.Volume(
             device, _depot, new BlockMapTree(_pageCache, _depot), _index, _gate, _counters,
-            options.Dedupe, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, logger);
+            options.Dedupe, options.Compress, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, logger);
         _fileSystem = new FileSystem(_volume, GetStatistics, Commit, options.HideVdoXattrs, logger);
         _readOnlyPersisted = super.ReadOnly;
     }
@@ -303,6 +303,12 @@ public sealed partial class Store : IDisposable
     {
         ulong logical = (ulong)Math.Max(0, Interlocked.Read(ref counters.LogicalBlocksUsed));
         ulong data = (ulong)depot.DataBlocksUsed;
+        // compression saved = live compressed references - live compressed blocks; what remains of
+        // logical - data is dedupe's (uncompressed references - uncompressed blocks).
+        long compressedReferences = Interlocked.Read(ref counters.CompressedReferencesLive);
+        long compressedBlocks = Interlocked.Read(ref counters.CompressedBlocksLive);
+        ulong compressionSaved = (ulong)Math.Max(0, compressedReferences - compressedBlocks);
+        ulong saved = logical > data ? logical - data : 0;
         return new VolumeStatistics
         {
             LogicalBlocksUsed = logical,
@@ -317,8 +323,8 @@ public sealed partial class Store : IDisposable
             CompressedBlocksWritten = (ulong)Interlocked.Read(ref counters.CompressedBlocksWritten),
             CompressedFragmentsInPacker = 0,
             ZeroBlocks = (ulong)Math.Max(0, Interlocked.Read(ref counters.ZeroBlocks)),
-            DedupeSavedBlocks = logical > data ? logical - data : 0,
-            CompressionSavedBlocks = 0,
+            DedupeSavedBlocks = saved > compressionSaved ? saved - compressionSaved : 0,
+            CompressionSavedBlocks = compressionSaved,
             OperatingMode = mode,
             RecoveryCount = (ulong)Interlocked.Read(ref counters.RecoveryCount),
             JournalCommits = (ulong)Interlocked.Read(ref counters.JournalCommits),

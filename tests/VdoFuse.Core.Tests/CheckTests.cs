@@ -78,6 +78,37 @@ public sealed class CheckTests : IDisposable
     }
 
     [Fact]
+    public void CheckDecodesEveryCompressedSlotAndNamesADamagedCompressedBlock()
+    {
+        Store.Format(StorePath, TestStores.Tiny());
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 4000).Select(i => $"line {i % 97} of a compressible file\n")));
+        ulong compressedPbn;
+        StoreOptions options = TestStores.Options();
+        options.Compress = true;
+        using (Store store = TestStores.Open(StorePath, options))
+        {
+            InodeNumber file = store.FileSystem.CreateFile("text");
+            store.FileSystem.WriteAll(file, 0, text.AsSpan(0, 16 * 4096).ToArray());
+            Assert.True(store.GetStatistics().CompressedBlocksWritten > 0);
+            var root = store.Namespace.FileRootsWithSize().Single(f => f.Inode == file).Root;
+            var mapping = store.Volume.Tree.Lookup(root, 0);
+            Assert.Equal(BlockMap.MappingState.Compressed, mapping.State);
+            compressedPbn = mapping.Pbn.Value;
+        }
+        CheckReport clean = Check();
+        Assert.True(clean.IsClean, string.Join("\n", clean.Problems));
+        Assert.Contains(clean.Checked, line => line.Contains("compressed blocks", StringComparison.Ordinal) && !line.StartsWith("0 ", StringComparison.Ordinal));
+
+        using (var data = new FileStream(Path.Combine(StorePath, Store.DataFileName), System.IO.FileMode.Open, FileAccess.Write))
+        {
+            data.Position = (long)compressedPbn * 4096 + 100;
+            data.Write(new byte[64]);
+        }
+        CheckReport damaged = Check();
+        Assert.Contains(damaged.Problems, p => p.Contains($"compressed block {compressedPbn}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void CheckRefusesAnOpenStore()
     {
         Populate();

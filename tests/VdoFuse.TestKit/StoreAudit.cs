@@ -55,7 +55,7 @@ public sealed class StoreAuditReport
 /// <item>every data block's reference count equals the number of block-map entries mapping it, over all files;</item>
 /// <item>every block-map page has the metadata count 255 and is referenced exactly once by one tree; every
 /// other 255 is a namespace page;</item>
-/// <item>no mapping points outside the data region, and no compressed mapping exists (compression is not
+/// <item>no mapping points outside the data region (a compressed block counts its fragment mappings; compression is not
 /// implemented);</item>
 /// <item>LogicalBlocksUsed and ZeroBlocks equal the mapped and zero entries, per volume and per file;
 /// DataBlocksUsed equals the blocks with a count in 1..254; nothing is pinned;</item>
@@ -114,6 +114,8 @@ public static class StoreAudit
                             fileZero++;
                             break;
                         case MappingState.Uncompressed:
+                        case MappingState.Compressed:
+                            // A compressed block's count is the number of fragment mappings to it, like any block's.
                             fileMapped++;
                             if (!depot.IsDataBlock(mapping.Pbn))
                             {

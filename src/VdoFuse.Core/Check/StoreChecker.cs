@@ -23,6 +23,8 @@ internal sealed class StoreChecker
     private readonly Dictionary<ulong, int> _expected = [];
     // Blocks holding a block-map or namespace page.
     private readonly HashSet<ulong> _metadata = [];
+    // Compressed blocks and the slots mappings use in them, with one referrer each for the report.
+    private readonly Dictionary<ulong, Dictionary<int, string>> _compressed = [];
 
     public StoreChecker(Store store, CheckReport report, Action<string>? progress)
     {
@@ -78,6 +80,14 @@ internal sealed class StoreChecker
                                 {
                                     _report.Problem($"inode {inode} LBN {lbn}: maps to block {mapping.Pbn}, which holds a metadata page");
                                 }
+                                if (mapping.State == MappingState.Compressed)
+                                {
+                                    if (!_compressed.TryGetValue(mapping.Pbn.Value, out Dictionary<int, string>? slots))
+                                    {
+                                        _compressed[mapping.Pbn.Value] = slots = [];
+                                    }
+                                    slots.TryAdd(mapping.Slot, $"inode {inode} LBN {lbn}");
+                                }
                             }
                         }
                         if (lbn >= endLbn && clean && mapping.State != MappingState.Unmapped)
@@ -99,6 +109,7 @@ internal sealed class StoreChecker
             }
         }
         _report.Checked.Add($"{files} files, {pages} block-map pages, {mapped} mapped blocks, {zero} zero blocks");
+        CheckCompressedBlocks();
 
         long blocks = 0, mismatches = 0;
         depot.ForEachCount((pbn, count) =>
@@ -147,6 +158,33 @@ internal sealed class StoreChecker
             _report.Problem(problem);
         }
         _report.Checked.Add($"namespace: {inodes} inodes, {orphans} orphans awaiting reclaim");
+    }
+
+    /// <summary>Decodes every compressed block that a mapping uses and decompresses every slot in use.</summary>
+    private void CheckCompressedBlocks()
+    {
+        byte[] block = new byte[Format.Geometry.BlockSize];
+        byte[] plain = new byte[Format.Geometry.BlockSize];
+        long slots = 0;
+        foreach ((ulong pbn, Dictionary<int, string> used) in _compressed)
+        {
+            _store.ReadBlock(pbn, block);
+            string? problem = Packer.CompressedBlock.Check(block);
+            if (problem is not null)
+            {
+                _report.Problem($"compressed block {pbn}: {problem} (used by {used.Values.First()})");
+                continue;
+            }
+            foreach ((int slot, string user) in used)
+            {
+                slots++;
+                if (!Packer.CompressedBlock.TryDecompress(block, slot, plain, out string? slotProblem))
+                {
+                    _report.Problem($"compressed block {pbn} slot {slot}: {slotProblem} (used by {user})");
+                }
+            }
+        }
+        _report.Checked.Add($"{_compressed.Count} compressed blocks, {slots} slots decoded");
     }
 
     /// <summary>Sets every count to the recount; returns how many changed.</summary>

@@ -7,7 +7,7 @@ public sealed partial class Volume
 {
     /// <summary>
     /// Reads up to destination.Length bytes at <paramref name="byteOffset"/>, fewer at the end of the file.
-    /// Unmapped and zero blocks read as zeros; contiguous PBNs are read with one I/O.
+    /// Unmapped and zero blocks read as zeros; contiguous PBNs are read with one I/O; fragments are decompressed.
     /// </summary>
     public VdoStatus Read(VolumeFile file, long byteOffset, Span<byte> destination, out int bytesRead)
     {
@@ -75,7 +75,8 @@ public sealed partial class Volume
                 {
                     if (mapping.State == MappingState.Compressed)
                     {
-                        throw new IOException($"block {mapping.Pbn} holds a compressed fragment, which this version cannot read");
+                        i += ReadCompressedRun(mappings, i, count, blocks);
+                        continue;
                     }
                     blocks.Slice(i * BlockSize, BlockSize).Clear();
                     i++;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using VdoFuse.Core.BlockMap;
 using VdoFuse.Core.Dedupe;
+using VdoFuse.Core.Packer;
 using VdoFuse.Index;
 
 namespace VdoFuse.Core.Volume;
@@ -196,9 +197,11 @@ public sealed partial class Volume
         group.HashLock = _hashLocks.Acquire(name, out bool contended);
         ReadOnlySpan<byte> content = blocks.Slice(group.Representative * BlockSize, BlockSize);
         BlockMapping previous = group.HashLock.Result;
-        if (contended && previous.State == MappingState.Uncompressed && TryVerify(previous.Pbn.Value, content, scratch))
+        int previousSlot = previous.State == MappingState.Compressed ? previous.Slot + 1 : 0;
+        if (contended && previous.HasPhysicalBlock && TryVerify(previous.Pbn.Value, previousSlot, content, scratch))
         {
             group.Target = previous.Pbn.Value;
+            group.TargetSlot = previousSlot;
             group.TargetFromHashLock = true;
             return;
         }
@@ -207,20 +210,24 @@ public sealed partial class Volume
         for (int c = 0; c < found; c++)
         {
             IndexAdvice advice = candidates[c];
-            if (advice.Slot != 0 || advice.Pbn == previous.Pbn.Value && contended)
+            if (advice.Slot > CompressedBlock.MaximumFragments || (contended && advice.Pbn == previous.Pbn.Value && advice.Slot == previousSlot))
             {
                 continue;
             }
-            if (TryVerify(advice.Pbn, content, scratch))
+            if (TryVerify(advice.Pbn, advice.Slot, content, scratch))
             {
                 group.Target = advice.Pbn;
+                group.TargetSlot = advice.Slot;
                 return;
             }
         }
     }
 
-    /// <summary>Pins the candidate and compares its bytes; keeps the pin on a match.</summary>
-    private bool TryVerify(ulong pbn, ReadOnlySpan<byte> content, WriteScratch scratch)
+    /// <summary>
+    /// Pins the candidate and compares its bytes (a fragment's, decompressed, when <paramref name="slotPlusOne"/>
+    /// is not 0); keeps the pin on a match.
+    /// </summary>
+    private bool TryVerify(ulong pbn, int slotPlusOne, ReadOnlySpan<byte> content, WriteScratch scratch)
     {
         var candidate = new Pbn(pbn);
         if (!_depot.TryPin(candidate))
@@ -231,8 +238,16 @@ public sealed partial class Volume
         bool equal;
         try
         {
-            _device.Read(pbn, scratch.Verify);
-            equal = content.SequenceEqual(scratch.Verify);
+            if (slotPlusOne == 0)
+            {
+                _device.Read(pbn, scratch.Verify);
+                equal = content.SequenceEqual(scratch.Verify);
+            }
+            else
+            {
+                byte[] decoded = PackScratch.For(1).Decoded;
+                equal = TryReadFragment(pbn, slotPlusOne - 1, scratch.Verify, decoded) && content.SequenceEqual(decoded);
+            }
         }
         catch (IOException)
         {
@@ -248,12 +263,15 @@ public sealed partial class Volume
     }
 
     /// <summary>
-    /// Allocates provisional blocks for every group without a duplicate (one per 254 blocks of it) and writes
-    /// their data, contiguous runs in one write each. Returns how many were allocated.
+    /// Allocates provisional blocks for every group without a duplicate (one per 254 blocks of it, or a slot
+    /// in one of the request's compressed blocks) and writes their data, contiguous runs in one write each.
+    /// Returns how many blocks were allocated: the uncompressed copies, then the compressed blocks from
+    /// <see cref="PackScratch.FirstBin"/> on.
     /// </summary>
     private int StoreNewCopies(WriteGroup[] groups, int groupCount, ReadOnlySpan<byte> blocks, int count, WriteScratch scratch, out VdoStatus status)
     {
         status = VdoStatus.Success;
+        PackScratch pack = PackFragments(groups, groupCount, blocks);
         // Walk the blocks in LBN order, so that a file's new blocks land in the order of its LBNs and
         // sequential reads become large contiguous reads (groups themselves are in record-name order).
         int needed = 0;
@@ -265,7 +283,7 @@ public sealed partial class Volume
                 continue;
             }
             ref WriteGroup group = ref groups[g];
-            if (group.Target != 0 || group.Unresolved == 0 || group.CopiesQueued)
+            if (group.Target != 0 || group.Unresolved == 0 || group.CopiesQueued || pack.BinOf[g] >= 0)
             {
                 continue;
             }
@@ -280,6 +298,9 @@ public sealed partial class Volume
         {
             groups[g].CopiesQueued = false;
         }
+        pack.FirstBin = needed;
+        int uncompressed = needed;
+        needed += pack.BinCount;
         if (needed == 0)
         {
             return 0;
@@ -301,11 +322,12 @@ public sealed partial class Volume
         byte[] staging = ArrayPool<byte>.Shared.Rent(needed * BlockSize);
         try
         {
-            for (int n = 0; n < needed; n++)
+            for (int n = 0; n < uncompressed; n++)
             {
                 int representative = groups[scratch.NewBlockGroup[n]].Representative;
                 blocks.Slice(representative * BlockSize, BlockSize).CopyTo(staging.AsSpan(n * BlockSize));
             }
+            EncodeBins(pack, staging.AsSpan(uncompressed * BlockSize, pack.BinCount * BlockSize));
             int runStart = 0;
             for (int n = 1; n <= needed; n++)
             {
@@ -372,6 +394,10 @@ public sealed partial class Volume
                     continue;
                 }
                 int added = _depot.TryAddReferences(new Pbn(group.Target), group.Unresolved);
+                if (added > 0 && group.TargetSlot != 0)
+                {
+                    Interlocked.Add(ref _counters.CompressedReferencesLive, added);
+                }
                 if (added > 0)
                 {
                     if (group.TargetFromHashLock)
@@ -384,18 +410,27 @@ public sealed partial class Volume
                     }
                 }
                 group.Stored = group.Target;
-                ResolveMembers(g, added, BlockMapping.Uncompressed(new Pbn(group.Target)), count, scratch);
+                group.StoredSlot = group.TargetSlot;
+                ResolveMembers(g, added, MappingOf(group.Target, group.TargetSlot), count, scratch);
                 // Whatever could not share (the block filled up or was freed meanwhile) becomes a new copy.
                 _depot.Unpin(new Pbn(group.Target));
                 group.Target = 0;
+                group.TargetSlot = 0;
             }
+            PackScratch pack = PackScratch.For(groupCount);
             for (int n = 0; n < newBlocks; n++)
             {
+                if (n >= pack.FirstBin)
+                {
+                    CommitBin(pack, n - pack.FirstBin, new Pbn(scratch.NewBlocks[n]), groups, count, scratch);
+                    continue;
+                }
                 int g = scratch.NewBlockGroup[n];
                 int take = Math.Min(groups[g].Unresolved, Slabs.ReferenceCount.Maximum);
                 var pbn = new Pbn(scratch.NewBlocks[n]);
                 _depot.CommitProvisional(pbn, take);
                 groups[g].Stored = pbn.Value;
+                groups[g].StoredSlot = 0;
                 ResolveMembers(g, take, BlockMapping.Uncompressed(pbn), count, scratch);
             }
 
@@ -484,10 +519,10 @@ public sealed partial class Volume
             {
                 continue;
             }
-            _index.Insert(scratch.Names[group.Representative], new IndexAdvice(group.Stored, 0));
+            _index.Insert(scratch.Names[group.Representative], new IndexAdvice(group.Stored, (byte)group.StoredSlot));
             if (group.HashLock is HashLock hashLock)
             {
-                hashLock.Result = BlockMapping.Uncompressed(new Pbn(group.Stored));
+                hashLock.Result = MappingOf(group.Stored, group.StoredSlot);
             }
         }
     }

@@ -44,6 +44,7 @@ public sealed partial class Volume
     private readonly Action _throttle;
     private readonly Action _forceCheckpoint;
     private readonly bool _dedupe;
+    private readonly bool _compress;
     // Set once; 1 = read-only. Interlocked so that the reason is logged exactly once.
     private int _readOnly;
 
@@ -55,6 +56,7 @@ public sealed partial class Volume
         CheckpointGate gate,
         VolumeCounters counters,
         bool dedupe,
+        bool compress,
         int lockStripes,
         bool readOnly,
         Action throttle,
@@ -68,6 +70,7 @@ public sealed partial class Volume
         _gate = gate;
         _counters = counters;
         _dedupe = dedupe;
+        _compress = compress;
         _hashLocks = new HashLockTable(lockStripes);
         _readOnly = readOnly ? 1 : 0;
         _throttle = throttle;
@@ -110,7 +113,9 @@ public sealed partial class Volume
             Interlocked.Add(ref _counters.ZeroBlocks, zero);
             file.ZeroBlocks += zero;
         }
-        if (old.HasPhysicalBlock && !_depot.RemoveReferences(old.Pbn, 1, generation))
+        if (old.HasPhysicalBlock && !(old.State == MappingState.Compressed
+            ? RemoveFragmentReference(old.Pbn, generation)
+            : _depot.RemoveReferences(old.Pbn, 1, generation)))
         {
             EnterReadOnly($"reference count of block {old.Pbn} would underflow (mapped by inode {file.Owner})");
         }

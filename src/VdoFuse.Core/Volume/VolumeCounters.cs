@@ -16,6 +16,10 @@ public sealed class VolumeCounters
     public long CompressedBlocksWritten;
     public long RecoveryCount;
     public long JournalCommits;
+    /// <summary>Block-map references to compressed blocks (the sum of their counts).</summary>
+    public long CompressedReferencesLive;
+    /// <summary>Compressed blocks with a count above 0.</summary>
+    public long CompressedBlocksLive;
 
     public ulong[] ToArray() =>
     [
@@ -29,6 +33,8 @@ public sealed class VolumeCounters
         (ulong)Interlocked.Read(ref CompressedBlocksWritten),
         (ulong)Interlocked.Read(ref RecoveryCount),
         (ulong)Interlocked.Read(ref JournalCommits),
+        (ulong)Interlocked.Read(ref CompressedReferencesLive),
+        (ulong)Interlocked.Read(ref CompressedBlocksLive),
     ];
 
     public static VolumeCounters FromArray(ulong[] values)
@@ -46,6 +52,8 @@ public sealed class VolumeCounters
             CompressedBlocksWritten = At(7),
             RecoveryCount = At(8),
             JournalCommits = At(9),
+            CompressedReferencesLive = At(10),
+            CompressedBlocksLive = At(11),
         };
     }
 }

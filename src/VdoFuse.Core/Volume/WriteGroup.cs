@@ -23,6 +23,9 @@ internal struct WriteGroup
     /// <summary>A verified, pinned dedupe target, or 0.</summary>
     public ulong Target;
 
+    /// <summary>The target's slot + 1 when it is a fragment of a compressed block, 0 for an uncompressed block.</summary>
+    public int TargetSlot;
+
     /// <summary>Whether the target came from a concurrent write of the same content (the hash lock's result).</summary>
     public bool TargetFromHashLock;
 
@@ -31,4 +34,7 @@ internal struct WriteGroup
 
     /// <summary>The block the group's content ended up in last (for the index and the hash lock).</summary>
     public ulong Stored;
+
+    /// <summary>The slot + 1 of <see cref="Stored"/> when it is a compressed block, else 0 (the index's convention).</summary>
+    public int StoredSlot;
 }
