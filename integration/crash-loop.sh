@@ -8,8 +8,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ITERATIONS=${1:-50}
 VDOFUSE=${VDOFUSE_BIN:-"dotnet $ROOT/src/VdoFuse.Cli/bin/Release/net10.0/vdofuse.dll"}
 WORK=$(mktemp -d -t vdofuse-it-crash.XXXXXX)
-STORE=$WORK/store MNT=$WORK/mnt LEDGER=$WORK/ledger
-mkdir -p "$MNT"
+STORE=$WORK/store MNT=$WORK/mnt LEDGER=$WORK/ledger SHADOW=$WORK/shadow
+mkdir -p "$MNT" "$SHADOW"
 writer_pid=""
 
 daemon_pid() { awk '{print $1}' "$STORE/store.lock" 2>/dev/null || true; }
@@ -25,50 +25,56 @@ trap cleanup EXIT
 fail() { echo "crash-loop: FAIL: $*" >&2; exit 1; }
 
 # The writer appends "done NAME SHA256" (or "gone NAME") to the ledger only after the change and its fsync
-# returned; "begin NAME" before it starts, so a change in flight at the crash is known to be in flight.
+# returned; "begin NAME" before it starts, so a change in flight at the crash is known to be in flight. Each
+# change is also applied to a shadow copy on the local disk, and the sums come from the shadow, never from the
+# mount (which dies under the writer). Any failing command ends the writer (set -e) before its "done".
 writer() {
-    local seed=$1 n=0 name size
+    local seed=$1 name size other
     RANDOM=$seed
     while true; do
-        n=$((n + 1))
         name=f$((RANDOM % 12))
         case $((RANDOM % 8)) in
             0|1|2)  # new content, fsync'd
                 size=$(( (RANDOM % 64 + 1) * 16384 + RANDOM % 4096 ))
                 echo "begin $name" >>"$LEDGER"
                 head -c "$size" /dev/urandom >"$WORK/tmp.$seed"
-                # Half of the blocks repeat earlier content, so dedupe is exercised across crashes.
-                [[ -f $MNT/$name ]] && head -c 65536 "$MNT/$name" >>"$WORK/tmp.$seed" 2>/dev/null || true
+                # Some blocks repeat earlier content, so dedupe is exercised across crashes.
+                [[ -f $SHADOW/$name ]] && head -c 65536 "$SHADOW/$name" >>"$WORK/tmp.$seed"
                 dd if="$WORK/tmp.$seed" of="$MNT/$name" bs=128k conv=fsync status=none
-                echo "done $name $(sha256sum <"$WORK/tmp.$seed" | cut -c1-64)" >>"$LEDGER" ;;
+                cp "$WORK/tmp.$seed" "$SHADOW/$name"
+                echo "done $name $(sha256sum <"$SHADOW/$name" | cut -c1-64)" >>"$LEDGER" ;;
             3)  # overwrite in the middle, fsync'd
-                [[ -f $MNT/$name ]] || continue
+                [[ -f $SHADOW/$name ]] || continue
                 echo "begin $name" >>"$LEDGER"
-                head -c 9000 /dev/urandom | dd of="$MNT/$name" bs=9000 seek=1 conv=notrunc,fsync status=none
-                echo "done $name $(sha256sum <"$MNT/$name" | cut -c1-64)" >>"$LEDGER" ;;
+                head -c 9000 /dev/urandom >"$WORK/patch.$seed"
+                dd if="$WORK/patch.$seed" of="$MNT/$name" bs=9000 seek=1 conv=notrunc,fsync status=none
+                dd if="$WORK/patch.$seed" of="$SHADOW/$name" bs=9000 seek=1 conv=notrunc status=none
+                echo "done $name $(sha256sum <"$SHADOW/$name" | cut -c1-64)" >>"$LEDGER" ;;
             4)  # truncate, fsync'd
-                [[ -f $MNT/$name ]] || continue
+                [[ -f $SHADOW/$name ]] || continue
                 echo "begin $name" >>"$LEDGER"
-                truncate -s $((RANDOM * 7)) "$MNT/$name"
+                size=$((RANDOM * 7))
+                truncate -s "$size" "$MNT/$name"
                 sync "$MNT/$name"
-                echo "done $name $(sha256sum <"$MNT/$name" | cut -c1-64)" >>"$LEDGER" ;;
+                truncate -s "$size" "$SHADOW/$name"
+                echo "done $name $(sha256sum <"$SHADOW/$name" | cut -c1-64)" >>"$LEDGER" ;;
             5)  # delete, fsyncdir
-                [[ -f $MNT/$name ]] || continue
+                [[ -f $SHADOW/$name ]] || continue
                 echo "begin $name" >>"$LEDGER"
-                rm -f "$MNT/$name"
+                rm "$MNT/$name"
                 sync "$MNT"
+                rm -f "$SHADOW/$name"
                 echo "gone $name" >>"$LEDGER" ;;
             6)  # rename over another name, fsyncdir
-                local other=f$((RANDOM % 12))
-                [[ -f $MNT/$name && $name != "$other" ]] || continue
+                other=f$((RANDOM % 12))
+                [[ -f $SHADOW/$name && $name != "$other" ]] || continue
                 echo "begin $name" >>"$LEDGER"
                 echo "begin $other" >>"$LEDGER"
-                local sum
-                sum=$(sha256sum <"$MNT/$name" | cut -c1-64)
                 mv -f "$MNT/$name" "$MNT/$other"
                 sync "$MNT"
+                mv -f "$SHADOW/$name" "$SHADOW/$other"
                 echo "gone $name" >>"$LEDGER"
-                echo "done $other $sum" >>"$LEDGER" ;;
+                echo "done $other $(sha256sum <"$SHADOW/$other" | cut -c1-64)" >>"$LEDGER" ;;
             7)  # unsynced noise: may or may not survive, never checked
                 echo "begin noise" >>"$LEDGER"
                 head -c 200000 /dev/urandom >"$MNT/noise" ;;
@@ -95,9 +101,13 @@ $VDOFUSE format "$STORE" --physical-size 1G --index-memory 8M --sparse >/dev/nul
 for ((i = 1; i <= ITERATIONS; i++)); do
     $VDOFUSE mount "$STORE" "$MNT" >/dev/null || fail "iteration $i: mount after a crash failed"
     verify "$i"
-    # Start each iteration from what is on disk now.
-    for f in "$MNT"/f*; do [[ -f $f ]] && echo "done $(basename "$f") $(sha256sum <"$f" | cut -c1-64)"; done >"$LEDGER.new" || true
-    mv "$LEDGER.new" "$LEDGER"
+    # Start each iteration from what the store holds now (files in flight at the crash settle here).
+    rm -f "$SHADOW"/*
+    for f in "$MNT"/f*; do
+        [[ -f $f ]] || continue
+        cp "$f" "$SHADOW/"
+        echo "done $(basename "$f") $(sha256sum <"$f" | cut -c1-64)"
+    done >"$LEDGER"
     writer $((i * 7919)) &
     writer_pid=$!
     sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"

@@ -46,6 +46,8 @@ public sealed partial class Store
     private volatile bool _stopping;
     private bool _closed;
     private bool _readOnlyPersisted;
+    // A checkpoint's write or fdatasync failed: nothing more may be written (see PersistReadOnly).
+    private bool _writeFailed;
 
     /// <summary>The most block-map pages that may be dirty before writers wait for a checkpoint: what fits in
     /// the double-write area beside every reference-count block and the super block.</summary>
@@ -67,7 +69,7 @@ public sealed partial class Store
         {
             if (_volume.IsReadOnly)
             {
-                return VdoStatus.IoError;
+                return _writeFailed ? VdoStatus.IoError : VdoStatus.ReadOnly;
             }
             if (Volatile.Read(ref _checkpointedChanges) >= target && _pageCache.DirtyCount == 0)
             {
@@ -231,6 +233,7 @@ public sealed partial class Store
         }
         catch (IOException e)
         {
+            _writeFailed = true;
             StoreLog.CheckpointFailed(_logger, e.Message);
             _volume.EnterReadOnly($"checkpoint {cut} failed: {e.Message}");
             return VdoStatus.IoError;
@@ -246,35 +249,22 @@ public sealed partial class Store
         return VdoStatus.Success;
     }
 
-    /// <summary>After a failure sent the volume read-only: records that in the super block, once, if the disk still takes writes.</summary>
+    /// <summary>
+    /// After an invariant failure sent the volume read-only: records that with one more checkpoint, once.
+    /// After a failed write or fdatasync nothing more is written: pages of the failed checkpoint may be half in
+    /// place, and only the double-write area (replayed at the next open when complete) or the previous super
+    /// block describe a consistent store. A new super block would claim otherwise.
+    /// </summary>
     private void PersistReadOnly()
     {
         lock (_checkpointMutex)
         {
-            if (_readOnlyPersisted)
+            if (_readOnlyPersisted || _writeFailed)
             {
                 return;
             }
+            Checkpoint(SuperBlockState.Dirty);
             _readOnlyPersisted = true;
-            try
-            {
-                ulong sequence = _lastCut + 1;
-                byte[] block = new byte[Geometry.BlockSize];
-                _device.Read(SuperBlock.PbnFor(_lastCut), block);
-                SuperBlock? current = SuperBlock.TryDecode(block, _geometry.StoreId, SuperBlock.PbnFor(_lastCut), out _);
-                if (current is null)
-                {
-                    return;
-                }
-                (current with { ReadOnly = true, Sequence = sequence }).Encode(block, _geometry.StoreId);
-                _device.Write(SuperBlock.PbnFor(sequence), block);
-                _device.Flush();
-                _lastCut = sequence;
-            }
-            catch (IOException e)
-            {
-                StoreLog.CheckpointFailed(_logger, e.Message);
-            }
         }
     }
 
