@@ -24,6 +24,8 @@ echo "build-deb.sh: dotnet publish (linux-x64, self-contained, single file)" >&2
 dotnet publish "$ROOT/src/VdoFuse.Cli" -c Release -r linux-x64 --self-contained \
     -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false \
     -o "$OUT/publish" -nologo -v quiet >&2
+# Referenced projects already built with symbols can leave their .pdb beside the binary; the package ships none.
+find "$OUT/publish" -maxdepth 1 -name '*.pdb' -delete
 BIN=$OUT/publish/vdofuse
 [[ -x $BIN ]] || { echo "build-deb.sh: publish produced no $BIN" >&2; exit 1; }
 extra=$(find "$OUT/publish" -maxdepth 1 -type f ! -name vdofuse | head -5)
