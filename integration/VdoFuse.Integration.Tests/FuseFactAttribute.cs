@@ -16,6 +16,19 @@ public sealed class FuseFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that mounts real FUSE; skipped or failed like <see cref="FuseFactAttribute"/>.</summary>
+public sealed class FuseTheoryAttribute : TheoryAttribute
+{
+    public FuseTheoryAttribute()
+    {
+        string? missing = FuseEnvironment.Missing();
+        if (missing is not null && !FuseEnvironment.InCi)
+        {
+            Skip = missing;
+        }
+    }
+}
+
 public static class FuseEnvironment
 {
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);

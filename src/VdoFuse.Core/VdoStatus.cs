@@ -46,4 +46,6 @@ public enum VdoStatus
     NotSymlink,
     /// <summary>The inode or handle is no longer valid (ESTALE).</summary>
     Stale,
+    /// <summary>No data at or after the offset, or the offset is beyond the end (ENXIO from lseek).</summary>
+    NoSuchOffset,
 }

@@ -29,6 +29,7 @@ internal static class ErrnoMapping
         VdoStatus.IoError => Errno.EIO,
         VdoStatus.NotSymlink => Errno.EINVAL,
         VdoStatus.Stale => Errno.ESTALE,
+        VdoStatus.NoSuchOffset => Errno.ENXIO,
         _ => Errno.EIO,
     };
 }

@@ -107,8 +107,9 @@ internal static unsafe partial class FuseOperations
 
     /// <summary>
     /// Maps setattr's to_set bits. ATIME_NOW/MTIME_NOW arrive together with ATIME/MTIME (the kernel sets both for
-    /// utimensat UTIME_NOW); "now" wins and the supplied time is then ignored. KILL_SUID/KILL_SGID and the
-    /// other informational bits are not passed on: with default_permissions the kernel sends the mode change.
+    /// utimensat UTIME_NOW); "now" wins and the supplied time is then ignored. The kernel clears set-user-ID
+    /// and set-group-ID itself (HANDLE_KILLPRIV is off) by sending the mode; should KILL_SUID/KILL_SGID arrive
+    /// anyway they are honoured, so the bits are never left set by both sides assuming the other clears them.
     /// </summary>
     internal static SetAttributesRequest ToSetAttributesRequest(Stat* attributes, int toSet)
     {
@@ -154,6 +155,16 @@ internal static unsafe partial class FuseOperations
         if ((toSet & FuseConstants.SetAttrCtime) != 0)
         {
             fields |= SetAttributesFields.ChangeTime;
+        }
+
+        if ((toSet & FuseConstants.SetAttrKillSuid) != 0)
+        {
+            fields |= SetAttributesFields.KillSetUid;
+        }
+
+        if ((toSet & FuseConstants.SetAttrKillSgid) != 0)
+        {
+            fields |= SetAttributesFields.KillSetGid;
         }
 
         return new SetAttributesRequest(

@@ -16,7 +16,7 @@ namespace VdoFuse.Fuse;
 /// and answered with EIO: a bad request never kills the daemon.</item>
 /// <item>forget and forget_multi reply with fuse_reply_none, even on failure.</item>
 /// </list>
-/// Operations left null in the table (access, locks, ioctl, fallocate, copy_file_range, lseek, readdirplus)
+/// Operations left null in the table (access, locks, ioctl, readdirplus)
 /// get ENOSYS from libfuse; access is not needed because the mount uses default_permissions.
 /// </summary>
 internal static unsafe partial class FuseOperations
@@ -55,6 +55,9 @@ internal static unsafe partial class FuseOperations
         RemoveXattr = &OnRemoveXattr,
         Create = &OnCreate,
         ForgetMulti = &OnForgetMulti,
+        Fallocate = &OnFallocate,
+        CopyFileRange = &OnCopyFileRange,
+        Lseek = &OnLseek,
     };
 
     [UnmanagedCallersOnly]
@@ -68,6 +71,11 @@ internal static unsafe partial class FuseOperations
             uint want = connection->Want;
             want |= capable & (FuseConstants.CapAsyncRead | FuseConstants.CapAtomicOTrunc | FuseConstants.CapParallelDirops);
             want &= ~(FuseConstants.CapSpliceRead | FuseConstants.CapSpliceWrite | FuseConstants.CapSpliceMove | FuseConstants.CapExportSupport);
+            // Set-user-ID and set-group-ID clearing is left to the kernel: libfuse turns HANDLE_KILLPRIV on by
+            // default, which tells the kernel the daemon clears the bits on write, truncate and chown; but only
+            // the kernel knows whether the writer has CAP_FSETID. Without it the kernel sends the mode change
+            // as a setattr (with the size or owner change for truncate and chown), and the daemon applies it.
+            want &= ~FuseConstants.CapHandleKillpriv;
             if (adapter.Options.WritebackCache && (capable & FuseConstants.CapWritebackCache) != 0)
             {
                 want |= FuseConstants.CapWritebackCache;

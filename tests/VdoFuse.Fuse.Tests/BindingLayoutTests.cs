@@ -40,6 +40,16 @@ public sealed unsafe class BindingLayoutTests
     public void ConstantsMatchTheCHeaders() => AssertAllMatch(ExpectedConstants());
 
     [Fact]
+    public void CoreRangeEnumsUseTheLinuxValues()
+    {
+        Assert.Equal(FuseConstants.FallocKeepSize, (int)Core.Namespace.AllocateMode.KeepSize);
+        Assert.Equal(FuseConstants.FallocPunchHole, (int)Core.Namespace.AllocateMode.PunchHole);
+        Assert.Equal(FuseConstants.FallocZeroRange, (int)Core.Namespace.AllocateMode.ZeroRange);
+        Assert.Equal(FuseConstants.SeekData, (int)Core.Namespace.SeekWhence.Data);
+        Assert.Equal(FuseConstants.SeekHole, (int)Core.Namespace.SeekWhence.Hole);
+    }
+
+    [Fact]
     public void FileInfoAccessorsSetOnlyTheirOwnBit()
     {
         FuseFileInfo info = default;
@@ -242,6 +252,15 @@ public sealed unsafe class BindingLayoutTests
         ["const.FUSE_SET_ATTR_ATIME_NOW"] = FuseConstants.SetAttrAtimeNow,
         ["const.FUSE_SET_ATTR_MTIME_NOW"] = FuseConstants.SetAttrMtimeNow,
         ["const.FUSE_SET_ATTR_CTIME"] = FuseConstants.SetAttrCtime,
+        ["const.FUSE_SET_ATTR_KILL_SUID"] = FuseConstants.SetAttrKillSuid,
+        ["const.FUSE_SET_ATTR_KILL_SGID"] = FuseConstants.SetAttrKillSgid,
+        ["const.FUSE_CAP_HANDLE_KILLPRIV"] = FuseConstants.CapHandleKillpriv,
+        ["const.FALLOC_FL_KEEP_SIZE"] = FuseConstants.FallocKeepSize,
+        ["const.FALLOC_FL_PUNCH_HOLE"] = FuseConstants.FallocPunchHole,
+        ["const.FALLOC_FL_ZERO_RANGE"] = FuseConstants.FallocZeroRange,
+        ["const.SEEK_DATA"] = FuseConstants.SeekData,
+        ["const.SEEK_HOLE"] = FuseConstants.SeekHole,
+        ["const.ENXIO"] = Errno.ENXIO,
         ["const.RENAME_NOREPLACE"] = FuseConstants.RenameNoReplace,
         ["const.RENAME_EXCHANGE"] = FuseConstants.RenameExchange,
         ["const.RENAME_WHITEOUT"] = FuseConstants.RenameWhiteout,

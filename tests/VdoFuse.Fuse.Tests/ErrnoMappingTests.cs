@@ -27,6 +27,7 @@ public sealed class ErrnoMappingTests
         { VdoStatus.IoError, Errno.EIO },
         { VdoStatus.NotSymlink, Errno.EINVAL },
         { VdoStatus.Stale, Errno.ESTALE },
+        { VdoStatus.NoSuchOffset, Errno.ENXIO },
     };
 
     [Theory]

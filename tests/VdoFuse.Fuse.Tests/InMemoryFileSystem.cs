@@ -404,6 +404,102 @@ internal sealed class InMemoryFileSystem : IFileSystem
         }
     }
 
+    /// <summary>All-zero 4 KiB blocks count as holes, as in the real file system.</summary>
+    public VdoStatus Seek(InodeNumber inode, long byteOffset, SeekWhence whence, out long result)
+    {
+        lock (_lock)
+        {
+            result = 0;
+            if (!_nodes.TryGetValue(inode.Value, out Node? node))
+            {
+                return VdoStatus.Stale;
+            }
+
+            if (byteOffset < 0 || byteOffset >= node.Size)
+            {
+                return VdoStatus.NoSuchOffset;
+            }
+
+            for (long block = byteOffset / 4096; block * 4096 < node.Size; block++)
+            {
+                int start = (int)(block * 4096);
+                bool isData = node.Data.AsSpan(start, (int)Math.Min(4096, node.Size - start)).ContainsAnyExcept((byte)0);
+                if (isData == (whence == SeekWhence.Data))
+                {
+                    result = Math.Max(byteOffset, start);
+                    return VdoStatus.Success;
+                }
+            }
+
+            result = node.Size;
+            return whence == SeekWhence.Data ? VdoStatus.NoSuchOffset : VdoStatus.Success;
+        }
+    }
+
+    public VdoStatus Allocate(InodeNumber inode, AllocateMode mode, long byteOffset, long length)
+    {
+        lock (_lock)
+        {
+            if (!_nodes.TryGetValue(inode.Value, out Node? node))
+            {
+                return VdoStatus.Stale;
+            }
+
+            if ((mode & ~(AllocateMode.KeepSize | AllocateMode.PunchHole | AllocateMode.ZeroRange)) != 0)
+            {
+                return VdoStatus.NotSupported;
+            }
+
+            if (byteOffset < 0 || length <= 0)
+            {
+                return VdoStatus.InvalidArgument;
+            }
+
+            if (byteOffset + length > int.MaxValue / 2)
+            {
+                return VdoStatus.FileTooBig;
+            }
+
+            int end = (int)(byteOffset + length);
+            if ((mode & AllocateMode.KeepSize) == 0 && end > node.Size)
+            {
+                node.Resize(end);
+            }
+
+            if ((mode & (AllocateMode.PunchHole | AllocateMode.ZeroRange)) != 0 && byteOffset < node.Size)
+            {
+                node.Data.AsSpan((int)byteOffset, (int)Math.Min(length, node.Size - byteOffset)).Clear();
+            }
+
+            node.ModificationTime = node.ChangeTime = Timestamp.Now();
+            return VdoStatus.Success;
+        }
+    }
+
+    public VdoStatus CopyRange(InodeNumber source, long sourceOffset, InodeNumber destination, long destinationOffset, long length, out long bytesCopied)
+    {
+        bytesCopied = 0;
+        byte[] data;
+        lock (_lock)
+        {
+            if (!_nodes.TryGetValue(source.Value, out Node? from))
+            {
+                return VdoStatus.Stale;
+            }
+
+            if (sourceOffset >= from.Size)
+            {
+                return VdoStatus.Success;
+            }
+
+            data = from.Data.AsSpan((int)sourceOffset, (int)Math.Min(length, from.Size - sourceOffset)).ToArray();
+        }
+
+        VdoStatus status = Write(destination, destinationOffset, data, out int written);
+        bytesCopied = written;
+        return status;
+    }
+
     public VdoStatus Flush(InodeNumber inode) => VdoStatus.Success;
 
     public VdoStatus Fsync(InodeNumber inode, bool dataOnly) => VdoStatus.Success;

@@ -169,6 +169,14 @@ public sealed partial class FileSystem : IFileSystem
                 }
             }
             _ = ownerChanged;
+            if ((fields & SetAttributesFields.KillSetUid) != 0)
+            {
+                node.Mode &= ~FileMode.SetUid;
+            }
+            if ((fields & SetAttributesFields.KillSetGid) != 0 && (node.Mode & 0x8) != 0)
+            {
+                node.Mode &= ~FileMode.SetGid;
+            }
             if ((fields & SetAttributesFields.AccessTimeNow) != 0)
             {
                 node.AccessTime = now;
@@ -316,6 +324,11 @@ public sealed partial class FileSystem : IFileSystem
         if (node.Data is null)
         {
             return node.IsDirectory ? VdoStatus.IsDirectory : VdoStatus.InvalidArgument;
+        }
+        if (byteOffset >= 0 && byteOffset < Volume.Volume.MaximumFileBytes && data.Length > Volume.Volume.MaximumFileBytes - byteOffset)
+        {
+            // A write that crosses the 16 TiB limit writes what fits (a short write); the next one gets EFBIG.
+            data = data[..(int)(Volume.Volume.MaximumFileBytes - byteOffset)];
         }
         VdoStatus status = _volume.Write(node.Data, byteOffset, data);
         if (status == VdoStatus.Success)

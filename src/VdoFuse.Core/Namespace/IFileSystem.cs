@@ -50,6 +50,27 @@ public interface IFileSystem
 
     VdoStatus Write(InodeNumber inode, long byteOffset, ReadOnlySpan<byte> data, out int bytesWritten);
 
+    /// <summary>
+    /// lseek SEEK_DATA/SEEK_HOLE. Unmapped and zero blocks are holes; the end of the file is a hole.
+    /// NoSuchOffset (ENXIO) when the offset is at or beyond the end, or no data follows it (SEEK_DATA).
+    /// Not implemented (NotSupported): the adapter answers ENOSYS and the kernel treats the whole file as data.
+    /// </summary>
+    VdoStatus Seek(InodeNumber inode, long byteOffset, SeekWhence whence, out long result);
+
+    /// <summary>
+    /// fallocate: mode 0 grows the size (nothing reserved on a thin store), KeepSize alone does nothing,
+    /// PunchHole|KeepSize and ZeroRange make the range read as zeros and drop its references. Other modes:
+    /// NotSupported (EOPNOTSUPP). Beyond 16 TiB: FileTooBig.
+    /// </summary>
+    VdoStatus Allocate(InodeNumber inode, AllocateMode mode, long byteOffset, long length);
+
+    /// <summary>
+    /// copy_file_range: copies up to <paramref name="length"/> bytes (fewer at the source's end), sharing whole
+    /// blocks where the offsets allow. Overlapping ranges in one file: InvalidArgument. Not implemented
+    /// (NotSupported): the adapter answers EOPNOTSUPP and the kernel copies through read and write.
+    /// </summary>
+    VdoStatus CopyRange(InodeNumber source, long sourceOffset, InodeNumber destination, long destinationOffset, long length, out long bytesCopied);
+
     /// <summary>close(2) of a descriptor. Deliberately not a commit (DESIGN.md section 7).</summary>
     VdoStatus Flush(InodeNumber inode);
 

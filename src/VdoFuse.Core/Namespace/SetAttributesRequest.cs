@@ -16,6 +16,10 @@ public enum SetAttributesFields
     /// <summary>Set the modification time to now.</summary>
     ModificationTimeNow = 128,
     ChangeTime = 256,
+    /// <summary>Clear set-user-ID (FUSE_SET_ATTR_KILL_SUID: the kernel asks the daemon to do it).</summary>
+    KillSetUid = 512,
+    /// <summary>Clear set-group-ID when group execute is set (FUSE_SET_ATTR_KILL_SGID).</summary>
+    KillSetGid = 1024,
 }
 
 /// <summary>A setattr request: only the fields named in <see cref="Fields"/> are applied.</summary>

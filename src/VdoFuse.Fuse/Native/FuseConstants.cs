@@ -15,6 +15,7 @@ internal static class FuseConstants
     public const uint CapSpliceRead = 1u << 9;
     public const uint CapWritebackCache = 1u << 16;
     public const uint CapParallelDirops = 1u << 18;
+    public const uint CapHandleKillpriv = 1u << 20;
 
     // FUSE_SET_ATTR_* (fuse_lowlevel.h): the to_set argument of setattr.
     public const int SetAttrMode = 1 << 0;
@@ -26,6 +27,17 @@ internal static class FuseConstants
     public const int SetAttrAtimeNow = 1 << 7;
     public const int SetAttrMtimeNow = 1 << 8;
     public const int SetAttrCtime = 1 << 10;
+    public const int SetAttrKillSuid = 1 << 11;
+    public const int SetAttrKillSgid = 1 << 12;
+
+    // fallocate modes (linux/falloc.h).
+    public const int FallocKeepSize = 0x01;
+    public const int FallocPunchHole = 0x02;
+    public const int FallocZeroRange = 0x10;
+
+    // lseek whence (unistd.h, _GNU_SOURCE).
+    public const int SeekData = 3;
+    public const int SeekHole = 4;
 
     // renameat2 flags (linux/fs.h).
     public const uint RenameNoReplace = 1;

@@ -52,8 +52,8 @@ internal unsafe struct FuseLowLevelOps
     public nint RetrieveReply;
     public delegate* unmanaged<nint, nuint, FuseForgetData*, void> ForgetMulti;
     public nint Flock;
-    public nint Fallocate;
+    public delegate* unmanaged<nint, ulong, int, long, long, FuseFileInfo*, void> Fallocate;
     public nint ReadDirectoryPlus;
-    public nint CopyFileRange;
-    public nint Lseek;
+    public delegate* unmanaged<nint, ulong, long, FuseFileInfo*, ulong, long, FuseFileInfo*, nuint, int, void> CopyFileRange;
+    public delegate* unmanaged<nint, ulong, long, int, FuseFileInfo*, void> Lseek;
 }

@@ -85,6 +85,9 @@ internal static unsafe partial class LibFuse
     [LibraryImport(LibraryName, EntryPoint = "fuse_reply_statfs")]
     public static partial int ReplyStatFs(nint request, StatVfs* statistics);
 
+    [LibraryImport(LibraryName, EntryPoint = "fuse_reply_lseek")]
+    public static partial int ReplyLseek(nint request, long byteOffset);
+
     [LibraryImport(LibraryName, EntryPoint = "fuse_reply_xattr")]
     public static partial int ReplyXattr(nint request, nuint count);
 
