@@ -167,7 +167,7 @@ public sealed partial class Store
                 ulong nextInode = _fileSystem.EncodeNamespaceLocked(stream);
                 int pageCount = Math.Max(1, (stream.WrittenCount + NamespacePayload - 1) / NamespacePayload);
                 newPages = new ulong[pageCount];
-                int got = _depot.AllocateMetadata(newPages);
+                int got = _depot.AllocateMetadata(newPages, mayUseReserve: true);
                 if (got < pageCount)
                 {
                     for (int i = 0; i < got; i++)
@@ -239,6 +239,8 @@ public sealed partial class Store
             return VdoStatus.IoError;
         }
         _namespacePages = [.. newPages];
+        // The next checkpoint writes a new namespace beside this one before freeing it.
+        _depot.NamespaceReserveBlocks = 2L * newPages.Length + 16;
         _lastCut = cut;
         // journal_commits counts durable commits; until the recovery journal exists, each is a checkpoint.
         Interlocked.Increment(ref _counters.JournalCommits);

@@ -132,6 +132,32 @@ public sealed partial class Store : IDisposable
                 throw new VdoFormatException($"{directory} is not empty; format needs an empty directory (or --force)");
         }
         var geometry = Geometry.Compute(options, Guid.NewGuid(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        try
+        {
+            FormatNew(directory, options, geometry, logger);
+        }
+        catch (Exception e) when (probe is StoreProbe.Missing or StoreProbe.Empty
+            && e is IOException or VdoFormatException or ArgumentException or UnauthorizedAccessException)
+        {
+            // Leave the directory as it was, so that a retry with other sizes is not refused as "not empty".
+            foreach (string name in new[] { DataFileName, IndexFileName, LockFileName })
+            {
+                File.Delete(Path.Combine(directory, name));
+            }
+            if (probe == StoreProbe.Missing)
+            {
+                System.IO.Directory.Delete(directory);
+            }
+            if (e is VdoFormatException)
+            {
+                throw;
+            }
+            throw new VdoFormatException($"cannot create the store in {directory}: {e.Message}", e);
+        }
+    }
+
+    private static void FormatNew(string directory, FormatOptions options, Geometry geometry, ILogger logger)
+    {
         System.IO.Directory.CreateDirectory(directory);
         using StoreLock storeLock = StoreLock.Acquire(directory, 0);
         string dataPath = Path.Combine(directory, DataFileName);
@@ -151,7 +177,7 @@ public sealed partial class Store : IDisposable
                 stream.SetLength(bytes);
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ArgumentException)
         {
             File.Delete(dataPath);
             throw new VdoFormatException($"cannot create {dataPath} of {bytes} bytes: {e.Message}", e);
@@ -368,7 +394,7 @@ public sealed partial class Store : IDisposable
                 best = copy;
             }
         }
-        return best ?? throw new VdoFormatException($"{dataPath}: both super blocks are damaged ({string.Join("; ", problems)}); run `vdofuse check --repair`");
+        return best ?? throw new VdoFormatException($"{dataPath}: both super blocks are damaged ({string.Join("; ", problems)}); the store cannot be opened");
     }
 
     /// <summary>Loads the reference counts and the namespace of the super block's checkpoint.</summary>
@@ -377,6 +403,7 @@ public sealed partial class Store : IDisposable
         _depot.Load(_device, _dataPath);
         byte[] stream = ReadNamespace(super);
         _fileSystem.DecodeNamespace(stream, _dataPath);
+        _depot.NamespaceReserveBlocks = 2L * _namespacePages.Count + 16;
         (long mapped, long zero) = _fileSystem.SumFileTallies();
         Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
         Interlocked.Exchange(ref _counters.ZeroBlocks, zero);

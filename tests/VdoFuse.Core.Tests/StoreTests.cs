@@ -223,6 +223,43 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void ManySmallFilesFillTheStoreWithNoSpaceNeverReadOnlyAndTheStoreStaysWhole()
+    {
+        Store.Format(StorePath, TestStores.Tiny(physicalBytes: 8L << 20, slabBlocks: 128));
+        int created = 0;
+        using (Store store = TestStores.Open(StorePath))
+        {
+            IFileSystem fs = store.FileSystem;
+            VdoStatus status = VdoStatus.Success;
+            for (int i = 0; i < 100_000 && status == VdoStatus.Success; i++)
+            {
+                status = fs.Create(InodeNumber.Root, N($"small-{i}-with-a-longer-name-to-grow-the-namespace"), 0x1A4, Caller, out InodeAttributes file);
+                if (status == VdoStatus.Success)
+                {
+                    status = fs.Write(file.Inode, 0, Block(i, 2).AsSpan(0, 6000).ToArray(), out _);
+                    created++;
+                }
+                if (i % 50 == 0 && status == VdoStatus.Success)
+                {
+                    status = fs.Fsync(file.Inode, dataOnly: false);
+                }
+            }
+            Assert.Equal(VdoStatus.NoSpace, status);
+            Assert.False(store.IsReadOnly);
+            Assert.Equal(VdoStatus.Success, fs.Fsync(InodeNumber.Root, dataOnly: false));
+            // Deleting still works when full, and frees room for new writes.
+            Assert.Equal(VdoStatus.Success, fs.Unlink(InodeNumber.Root, N("small-1-with-a-longer-name-to-grow-the-namespace")));
+        }
+        Assert.True(created > 100, $"only {created} files fitted");
+        var report = Store.Check(StorePath, repair: false, null, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        Assert.True(report.IsClean, string.Join("\n", report.Problems));
+        using (Store store = TestStores.Open(StorePath))
+        {
+            Assert.Equal(Block(7, 2).AsSpan(0, 6000).ToArray(), store.FileSystem.ReadAll(store.FileSystem.Find("small-7-with-a-longer-name-to-grow-the-namespace")));
+        }
+    }
+
+    [Fact]
     public void NamesModesOwnersTimesLinksAndXattrsSurviveRemount()
     {
         Store.Format(StorePath, TestStores.Tiny());

@@ -112,7 +112,8 @@ internal sealed class BlockMapTree
 
     /// <summary>
     /// Returns the pinned leaf for <paramref name="lbn"/>, growing the tree and allocating missing pages.
-    /// Call with the checkpoint gate held shared. NoSpace when no block is left even in the metadata reserve;
+    /// Call with the checkpoint gate held shared. NoSpace when only the reserve is left (pages for new data do
+    /// not take it: it is kept for the checkpoint's namespace pages, so a full volume fails writes, not commits);
     /// FileTooBig beyond the largest tree.
     /// </summary>
     public VdoStatus GetLeafForWrite(ref BlockMapRoot root, InodeNumber owner, ulong lbn, out BlockMapPage? leaf)
@@ -125,7 +126,7 @@ internal sealed class BlockMapTree
             {
                 return VdoStatus.FileTooBig;
             }
-            if (_depot.AllocateMetadata(allocated) == 0)
+            if (_depot.AllocateMetadata(allocated, mayUseReserve: false) == 0)
             {
                 return VdoStatus.NoSpace;
             }
@@ -150,7 +151,7 @@ internal sealed class BlockMapTree
             }
             else
             {
-                if (_depot.AllocateMetadata(allocated) == 0)
+                if (_depot.AllocateMetadata(allocated, mayUseReserve: false) == 0)
                 {
                     _cache.Release(page);
                     return VdoStatus.NoSpace;

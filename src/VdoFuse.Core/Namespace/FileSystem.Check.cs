@@ -29,7 +29,7 @@ public sealed partial class FileSystem
 
     /// <summary>
     /// Checks that the namespace is a tree rooted at inode 1 with correct link counts and parents; an inode
-    /// without links is an orphan, allowed only after an unclean stop (<paramref name="clean"/> false).
+    /// without links is an orphan (unlinked while open), counted and reclaimed at the next mount.
     /// </summary>
     internal void CheckTree(List<string> problems, bool clean, out int inodes, out int orphans)
     {
@@ -88,11 +88,9 @@ public sealed partial class FileSystem
             int links = entriesTo.GetValueOrDefault(node.Number.Value);
             if (node.LinkCount == 0 && node.Number != InodeNumber.Root)
             {
+                // Unlinked while still open or known to the kernel when the store closed (cleanly or not): the
+                // next mount reclaims it.
                 orphans++;
-                if (clean)
-                {
-                    problems.Add($"inode {node.Number}: has no links but the store was closed cleanly (a leaked orphan)");
-                }
                 if (links != 0)
                 {
                     problems.Add($"inode {node.Number}: link count 0 but {links} directory entries refer to it");

@@ -406,7 +406,7 @@ public sealed partial class FileSystem : IFileSystem
         Slabs.SlabDepot depot = _volume.Depot;
         ulong total = (ulong)depot.TotalDataBlocks;
         long free = depot.FreeBlocks + depot.PendingBlocks;
-        ulong available = (ulong)Math.Max(0, free - depot.ReserveBlocks);
+        ulong available = (ulong)Math.Max(0, free - depot.TotalReserveBlocks);
         const ulong inodeLimit = 1UL << 32;
         statistics = new FileSystemStatistics(
             BlockSize: Format.Geometry.BlockSize,

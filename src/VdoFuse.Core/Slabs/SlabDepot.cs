@@ -34,6 +34,8 @@ internal sealed class SlabDepot
     // Allocatable blocks over all zones (Interlocked); the reserve check reads it without zone locks.
     private long _freeTotal;
     private int _nextZone;
+    // See NamespaceReserveBlocks.
+    private long _namespaceReserve;
 
     public SlabDepot(Geometry geometry, int zoneCount)
     {
@@ -184,7 +186,7 @@ internal sealed class SlabDepot
     /// Allocates up to pbns.Length metadata blocks (count 255). Call under the checkpoint gate. Returns how
     /// many were allocated; 0 means no space even in the reserve.
     /// </summary>
-    public int AllocateMetadata(Span<ulong> pbns) => AllocateRotating(pbns, provisional: false);
+    public int AllocateMetadata(Span<ulong> pbns, bool mayUseReserve) => AllocateRotating(pbns, provisional: false, mayUseReserve);
 
     /// <summary>
     /// Allocates up to pbns.Length data blocks provisionally, contiguous where the open slab allows, from the
@@ -192,7 +194,20 @@ internal sealed class SlabDepot
     /// sees it free, and nothing else can take it. <see cref="CommitProvisional"/> gives it its references,
     /// <see cref="AbandonProvisional"/> returns it. Never takes the reserve. Returns how many were allocated.
     /// </summary>
-    public int AllocateProvisional(Span<ulong> pbns) => AllocateRotating(pbns, provisional: true);
+    public int AllocateProvisional(Span<ulong> pbns) => AllocateRotating(pbns, provisional: true, mayUseReserve: false);
+
+    /// <summary>
+    /// Blocks the next checkpoint needs for its namespace pages (the store sets it after each checkpoint): the
+    /// reserve grows with the namespace, so that writes run out of space (ENOSPC) before a checkpoint can.
+    /// </summary>
+    public long NamespaceReserveBlocks
+    {
+        get => Interlocked.Read(ref _namespaceReserve);
+        set => Interlocked.Exchange(ref _namespaceReserve, value);
+    }
+
+    /// <summary>Everything kept back from writes: the fixed metadata reserve and the namespace's share.</summary>
+    public long TotalReserveBlocks => _reserveBlocks + NamespaceReserveBlocks;
 
     /// <summary>Sets a provisional block's count to <paramref name="references"/> (1..254) and unpins it. Under the gate.</summary>
     public void CommitProvisional(Pbn pbn, int references)
@@ -258,14 +273,14 @@ internal sealed class SlabDepot
     /// <summary>Blocks pinned right now (provisional allocations and dedupe candidates), for check.</summary>
     public int PinnedBlocks => (int)SumZones(static z => z.Pins.Count);
 
-    private int AllocateRotating(Span<ulong> pbns, bool provisional)
+    private int AllocateRotating(Span<ulong> pbns, bool provisional, bool mayUseReserve)
     {
         int done = 0;
         int start = (int)((uint)Interlocked.Increment(ref _nextZone) % (uint)_zones.Length);
         for (int i = 0; i < _zones.Length && done < pbns.Length; i++)
         {
             PhysicalZone zone = _zones[(start + i) % _zones.Length];
-            done += AllocateInZone(zone, pbns[done..], provisional);
+            done += AllocateInZone(zone, pbns[done..], provisional, mayUseReserve);
         }
         return done;
     }
@@ -451,7 +466,7 @@ internal sealed class SlabDepot
         }
     }
 
-    private int AllocateInZone(PhysicalZone zone, Span<ulong> pbns, bool provisional)
+    private int AllocateInZone(PhysicalZone zone, Span<ulong> pbns, bool provisional, bool mayUseReserve)
     {
         bool metadata = !provisional;
         int done = 0;
@@ -460,7 +475,7 @@ internal sealed class SlabDepot
             int slabsTried = 0;
             while (done < pbns.Length && zone.FreeBlocks > 0 && slabsTried <= zone.Slabs.Length)
             {
-                if (!metadata && Interlocked.Read(ref _freeTotal) <= _reserveBlocks)
+                if (!mayUseReserve && Interlocked.Read(ref _freeTotal) <= TotalReserveBlocks)
                 {
                     break;
                 }
