@@ -152,7 +152,7 @@ internal sealed class StoreChecker
         _report.Checked.Add($"counters: logical_blocks_used {mapped}, data_blocks_used {statistics.DataBlocksUsed}");
 
         var namespaceProblems = new List<string>();
-        _store.Namespace.CheckTree(namespaceProblems, clean, out int inodes, out int orphans);
+        _store.Namespace.CheckTree(namespaceProblems, out int inodes, out int orphans);
         foreach (string problem in namespaceProblems)
         {
             _report.Problem(problem);

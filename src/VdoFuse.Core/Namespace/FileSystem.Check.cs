@@ -31,7 +31,7 @@ public sealed partial class FileSystem
     /// Checks that the namespace is a tree rooted at inode 1 with correct link counts and parents; an inode
     /// without links is an orphan (unlinked while open), counted and reclaimed at the next mount.
     /// </summary>
-    internal void CheckTree(List<string> problems, bool clean, out int inodes, out int orphans)
+    internal void CheckTree(List<string> problems, out int inodes, out int orphans)
     {
         inodes = _inodes.Count;
         orphans = 0;

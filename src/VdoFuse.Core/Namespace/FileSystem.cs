@@ -148,15 +148,12 @@ public sealed partial class FileSystem : IFileSystem
             {
                 node.Mode = (node.Mode & FileMode.TypeMask) | (request.Mode & FileMode.PermissionMask);
             }
-            bool ownerChanged = false;
             if ((fields & SetAttributesFields.Uid) != 0 && request.Uid != uint.MaxValue)
             {
-                ownerChanged |= node.Uid != request.Uid;
                 node.Uid = request.Uid;
             }
             if ((fields & SetAttributesFields.Gid) != 0 && request.Gid != uint.MaxValue)
             {
-                ownerChanged |= node.Gid != request.Gid;
                 node.Gid = request.Gid;
             }
             if (((fields & (SetAttributesFields.Uid | SetAttributesFields.Gid)) != 0) && !node.IsDirectory && (fields & SetAttributesFields.Mode) == 0)
@@ -168,7 +165,6 @@ public sealed partial class FileSystem : IFileSystem
                     node.Mode &= ~FileMode.SetGid;
                 }
             }
-            _ = ownerChanged;
             if ((fields & SetAttributesFields.KillSetUid) != 0)
             {
                 node.Mode &= ~FileMode.SetUid;
