@@ -15,11 +15,11 @@ namespace VdoFuse.Cli.Estimate;
 /// </remarks>
 internal sealed class FragmentPacker
 {
-    /// <summary>Payload of one compressed block: 4096 bytes minus a 36-byte header.</summary>
-    public const int PayloadBytes = 4060;
+    /// <summary>Payload of one compressed block: the store's own number (4096 bytes minus a 36-byte header).</summary>
+    public const int PayloadBytes = Core.Packer.CompressedBlockLimits.PayloadSize;
 
-    /// <summary>Most fragments in one compressed block (VDO: 14 slots).</summary>
-    public const int MaxFragments = 14;
+    /// <summary>Most fragments in one compressed block: the store's own number (VDO: 14 slots).</summary>
+    public const int MaxFragments = Core.Packer.CompressedBlockLimits.MaximumFragments;
 
     /// <summary>How many fragments of each compressed size (1..PayloadBytes) were added.</summary>
     private readonly long[] _histogram = new long[PayloadBytes + 1];

@@ -17,10 +17,10 @@ namespace VdoFuse.Cli.Estimate;
 /// </remarks>
 internal sealed class SavingsEstimator
 {
-    public const int BlockSize = 4096;
+    public const int BlockSize = Core.Format.Geometry.BlockSize;
 
-    /// <summary>Most references to one physical block (reference count 255 marks metadata).</summary>
-    public const int MaxReferences = 254;
+    /// <summary>Most references to one physical block: the store's own limit (255 marks metadata).</summary>
+    public const int MaxReferences = Core.Slabs.ReferenceCount.Maximum;
 
     /// <summary>References seen per record name.</summary>
     private readonly Dictionary<RecordName, int> _references = [];

@@ -29,9 +29,9 @@ internal static class CompressedBlock
 {
     public const int BlockSize = Format.Geometry.BlockSize;
     public const ushort Version = 1;
-    public const int MaximumFragments = 14;
-    public const int HeaderSize = 36;
-    public const int PayloadSize = BlockSize - HeaderSize;
+    public const int MaximumFragments = CompressedBlockLimits.MaximumFragments;
+    public const int HeaderSize = CompressedBlockLimits.HeaderSize;
+    public const int PayloadSize = CompressedBlockLimits.PayloadSize;
 
     private const int CountOffset = 2;
     private const int ReservedOffset = 3;
