@@ -11,16 +11,11 @@ public sealed partial class FileSystem
     public VdoStatus Link(InodeNumber inode, InodeNumber newParent, ReadOnlySpan<byte> newName, out InodeAttributes attributes)
     {
         attributes = default;
-        VdoStatus nameStatus = CheckName(newName);
-        if (nameStatus != VdoStatus.Success)
+        VdoStatus allowed = BeginNameChange(newName, out string key);
+        if (allowed != VdoStatus.Success)
         {
-            return nameStatus;
+            return allowed;
         }
-        if (_volume.IsReadOnly)
-        {
-            return VdoStatus.ReadOnly;
-        }
-        string key = Encoding.Latin1.GetString(newName);
         Inode node;
         _namespaceLock.EnterWriteLock();
         try

@@ -418,16 +418,11 @@ public sealed partial class FileSystem : IFileSystem
     private VdoStatus AddChild(InodeNumber parent, ReadOnlySpan<byte> name, uint mode, ulong deviceNumber, byte[]? symlinkTarget, in CallerContext caller, out InodeAttributes attributes)
     {
         attributes = default;
-        VdoStatus nameStatus = CheckName(name);
-        if (nameStatus != VdoStatus.Success)
+        VdoStatus allowed = BeginNameChange(name, out string key);
+        if (allowed != VdoStatus.Success)
         {
-            return nameStatus;
+            return allowed;
         }
-        if (_volume.IsReadOnly)
-        {
-            return VdoStatus.ReadOnly;
-        }
-        string key = Encoding.Latin1.GetString(name);
         Inode node;
         _namespaceLock.EnterWriteLock();
         try
@@ -524,6 +519,23 @@ public sealed partial class FileSystem : IFileSystem
         {
             return VdoStatus.NotFound;
         }
+        return VdoStatus.Success;
+    }
+
+    /// <summary>The checks every operation that adds a name makes first: a valid name and a writable volume.</summary>
+    private VdoStatus BeginNameChange(ReadOnlySpan<byte> name, out string key)
+    {
+        key = "";
+        VdoStatus nameStatus = CheckName(name);
+        if (nameStatus != VdoStatus.Success)
+        {
+            return nameStatus;
+        }
+        if (_volume.IsReadOnly)
+        {
+            return VdoStatus.ReadOnly;
+        }
+        key = Encoding.Latin1.GetString(name);
         return VdoStatus.Success;
     }
 
