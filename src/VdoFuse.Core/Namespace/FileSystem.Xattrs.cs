@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using VdoFuse.Core.BlockMap;
+using VdoFuse.Core.Journal;
 using VdoFuse.Core.Stats;
 
 namespace VdoFuse.Core.Namespace;
@@ -54,6 +55,10 @@ public sealed partial class FileSystem
             }
             xattrs[key] = value.ToArray();
             node.ChangeTime = Timestamp.Now();
+            JournalOp op = JournalOp.Begin();
+            op.XattrSet(node.Number, key, value);
+            AddInode(op, node);
+            _journal.Append(op);
         }
         NoteChange();
         return VdoStatus.Success;
@@ -139,6 +144,10 @@ public sealed partial class FileSystem
                 return VdoStatus.NoAttribute;
             }
             node.ChangeTime = Timestamp.Now();
+            JournalOp op = JournalOp.Begin();
+            op.XattrRemove(node.Number, key);
+            AddInode(op, node);
+            _journal.Append(op);
         }
         NoteChange();
         return VdoStatus.Success;
