@@ -13,7 +13,7 @@ namespace VdoFuse.Core;
 /// DOC: checkpoints (DESIGN.md section 7), made atomic by the double-write area.
 ///
 /// 1. Under the namespace lock (shared) and the checkpoint gate (exclusive, for an instant): the cut S is
-///    taken, the namespace is encoded into freshly allocated namespace pages (the previous ones become
+///    taken and the journal's open block sealed (replay starts after it), the namespace is encoded into freshly allocated namespace pages (the previous ones become
 ///    pending frees of S), and every dirty block-map page and reference-count block is copied, stamped S.
 ///    The new super block (sequence S) joins the set.
 /// 2. Namespace pages are written to their new blocks, then fdatasync: they and every data block that a
@@ -21,12 +21,13 @@ namespace VdoFuse.Core;
 /// 3. The page images are written to the double-write area behind a descriptor (S, count, XxHash64 of the
 ///    images), then fdatasync.
 /// 4. The images are written in place, then fdatasync; then the super block, then fdatasync.
-/// 5. Blocks freed before S become allocatable.
+/// 5. The journal head moves past the cut; blocks freed before S become allocatable.
 /// A crash in 4 leaves a mix of old and new pages; <see cref="FinishInterruptedCheckpoint"/> rewrites the
 /// complete set at the next open, so the store always reflects exactly one cut. A failed write or fdatasync
 /// is never retried (the kernel may have dropped the dirty pages): the volume goes read-only.
 ///
-/// <c>_checkpointMutex</c> serialises checkpoints; fsyncs that arrive while one runs share the next.
+/// <c>_checkpointMutex</c> serialises checkpoints and journal commits; fsyncs that arrive while one runs share
+/// the next commit.
 /// </summary>
 public sealed partial class Store
 {

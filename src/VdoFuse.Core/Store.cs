@@ -19,12 +19,13 @@ namespace VdoFuse.Core;
 /// the geometry, super block, slab depot, block maps, dedupe index and namespace.
 ///
 /// <see cref="Open"/> takes <c>store.lock</c>, finishes an interrupted checkpoint from the double-write area,
-/// loads the reference counts and the namespace, recovers from an unclean stop (blocks beyond end of file
-/// unmapped, counters recomputed), reclaims orphans (unlinked files still open at the last close, clean or
-/// not), and marks the store dirty with a first checkpoint.
-/// While open, checkpoints run every <see cref="StoreOptions.CommitIntervalMs"/> when something changed, on
-/// fsync, and when dirty pages approach the double-write area's capacity. <see cref="Dispose"/> writes a
-/// final checkpoint that marks the store clean and releases the lock.
+/// loads the reference counts and the namespace of that checkpoint, recovers from an unclean stop (replays the
+/// recovery journal, unmaps blocks beyond end of file, recomputes counters, bumps the epoch), reclaims orphans
+/// (unlinked files still open at the last close, clean or not), and marks the store dirty with a checkpoint.
+/// While open, journal commits run on fsync and every <see cref="StoreOptions.CommitIntervalMs"/>; checkpoints
+/// every <see cref="StoreOptions.CheckpointIntervalMs"/>, when half the journal is used, and when dirty pages
+/// approach the double-write area's capacity. <see cref="Dispose"/> writes a final checkpoint that marks the
+/// store clean and releases the lock.
 /// </summary>
 public sealed partial class Store : IDisposable
 {
