@@ -96,6 +96,31 @@ public sealed class CompressionTests : IDisposable
     }
 
     [Fact]
+    public void PerFileUniqueBytesCountEachCompressedBlockOnceAndOnlyWhenTheFileHoldsAllItsFragments()
+    {
+        Store.Format(StorePath, TestStores.Tiny());
+        using Store store = Open();
+        IFileSystem fs = store.FileSystem;
+        InodeNumber alone = fs.CreateFile("alone");
+        fs.WriteAll(alone, 0, TestData.Text(5, 64));
+        VolumeStatistics stats = store.GetStatistics();
+        Assert.True(stats.DataBlocksUsed < 64, "the text did not compress");
+        // Deleting the file frees exactly the blocks it stored, however many fragments each holds.
+        Assert.Equal((stats.DataBlocksUsed * 4096).ToString(System.Globalization.CultureInfo.InvariantCulture), fs.Xattr(alone, "user.vdo.unique_physical_bytes"));
+        Assert.Equal("0", fs.Xattr(alone, "user.vdo.shared_blocks"));
+
+        // A second file sharing one fragment: that fragment's block is no longer the first file's alone.
+        InodeNumber other = fs.CreateFile("other");
+        fs.WriteAll(other, 0, TestData.Text(5, 64).AsSpan(0, 4096).ToArray());
+        Assert.Equal(stats.DataBlocksUsed, store.GetStatistics().DataBlocksUsed);
+        Assert.Equal("1", fs.Xattr(other, "user.vdo.shared_blocks"));
+        Assert.Equal("0", fs.Xattr(other, "user.vdo.unique_physical_bytes"));
+        ulong aloneUnique = ulong.Parse(fs.Xattr(alone, "user.vdo.unique_physical_bytes"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal((stats.DataBlocksUsed - 1) * 4096, aloneUnique);
+        Assert.NotEqual("0", fs.Xattr(alone, "user.vdo.shared_blocks"));
+    }
+
+    [Fact]
     public void RandomDataIsStoredUncompressedOneBlockEach()
     {
         Store.Format(StorePath, TestStores.Tiny());

@@ -75,6 +75,9 @@ public sealed class RecoveryJournal
 
     public int CapacityBlocks => _geometry.JournalBlocks;
 
+    /// <summary>Operations appended since the store opened: changes whenever any metadata changes.</summary>
+    public long AppendCount => Interlocked.Read(ref _appended);
+
     /// <summary>Operations appended since the last seal: a commit has something to do.</summary>
     public bool HasUnsealed => Interlocked.Read(ref _appended) != Interlocked.Read(ref _sealedAppends);
 
