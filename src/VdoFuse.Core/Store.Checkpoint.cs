@@ -193,6 +193,8 @@ public sealed partial class Store
                 PersistReadOnly();
                 continue;
             }
+            // Packing takes range locks, so it runs before (never under) the checkpoint mutex.
+            _volume.PackWaiting(drain: false, _options.PackerTimeoutMs);
             bool changed = _fileSystem.ChangeCount != Volatile.Read(ref _checkpointedChanges) || _pageCache.DirtyCount > 0;
             bool due = Environment.TickCount64 - lastCheckpoint >= _options.CheckpointIntervalMs;
             lock (_checkpointMutex)
@@ -454,6 +456,8 @@ public sealed partial class Store
         {
             if (!_options.ReadOnly && _lock is not null)
             {
+                // What waits in the packer is stored already; packing it now is the saving, not the data.
+                _volume.PackWaiting(drain: true, _options.PackerTimeoutMs);
                 lock (_checkpointMutex)
                 {
                     if (!_volume.IsReadOnly)

@@ -81,7 +81,7 @@ public sealed partial class Store : IDisposable
         }
         _volume = new Volume.Volume(
             device, _depot, new BlockMapTree(_pageCache, _depot), _index, _gate, _journal, _counters,
-            options.Dedupe, options.Compress, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, logger);
+            options.Dedupe, options.Compress, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, () => _wake.Set(), logger);
         _fileSystem = new FileSystem(_volume, _journal, GetStatistics, Commit, options.HideVdoXattrs, logger);
         _readOnlyPersisted = super.ReadOnly;
     }
@@ -333,13 +333,13 @@ public sealed partial class Store : IDisposable
         depot.Load(device, dataPath);
         VolumeCounters counters = VolumeCounters.FromArray(super.Counters);
         // The index is not opened offline (opening may rebuild it); its entry count is unknown here.
-        return BuildStatistics(geometry, depot, counters, super.ReadOnly ? "read-only" : "normal", 0, 0);
+        return BuildStatistics(geometry, depot, counters, super.ReadOnly ? "read-only" : "normal", 0, 0, 0);
     }
 
     public VolumeStatistics GetStatistics() =>
-        BuildStatistics(_geometry, _depot, _counters, _volume.IsReadOnly ? "read-only" : "normal", (ulong)_index.EntryCount, (ulong)_index.WindowBytes);
+        BuildStatistics(_geometry, _depot, _counters, _volume.IsReadOnly ? "read-only" : "normal", (ulong)_index.EntryCount, (ulong)_index.WindowBytes, _volume.FragmentsInPacker);
 
-    private static VolumeStatistics BuildStatistics(Geometry geometry, SlabDepot depot, VolumeCounters counters, string mode, ulong indexEntries, ulong windowBytes)
+    private static VolumeStatistics BuildStatistics(Geometry geometry, SlabDepot depot, VolumeCounters counters, string mode, ulong indexEntries, ulong windowBytes, int packer)
     {
         ulong logical = (ulong)Math.Max(0, Interlocked.Read(ref counters.LogicalBlocksUsed));
         ulong data = (ulong)depot.DataBlocksUsed;
@@ -361,7 +361,7 @@ public sealed partial class Store : IDisposable
             HashCollisions = (ulong)Interlocked.Read(ref counters.HashCollisions),
             CompressedFragmentsWritten = (ulong)Interlocked.Read(ref counters.CompressedFragmentsWritten),
             CompressedBlocksWritten = (ulong)Interlocked.Read(ref counters.CompressedBlocksWritten),
-            CompressedFragmentsInPacker = 0,
+            CompressedFragmentsInPacker = (ulong)packer,
             ZeroBlocks = (ulong)Math.Max(0, Interlocked.Read(ref counters.ZeroBlocks)),
             DedupeSavedBlocks = saved > compressionSaved ? saved - compressionSaved : 0,
             CompressionSavedBlocks = compressionSaved,

@@ -98,6 +98,10 @@ public sealed partial class Volume
                 {
                     return status;
                 }
+                if (round == 0)
+                {
+                    QueueLoneFragments(file, firstLbn, count, groups, groupCount, scratch, scratch.Names);
+                }
                 if (!AnyUnresolved(groups, groupCount))
                 {
                     break;

@@ -48,6 +48,7 @@ public sealed partial class Volume
     private readonly ILogger _logger;
     private readonly Action _throttle;
     private readonly Action _forceCheckpoint;
+    private readonly Action _packerReady;
     private readonly bool _dedupe;
     private readonly bool _compress;
     // Set once; 1 = read-only. Interlocked so that the reason is logged exactly once.
@@ -67,6 +68,7 @@ public sealed partial class Volume
         bool readOnly,
         Action throttle,
         Action forceCheckpoint,
+        Action packerReady,
         ILogger logger)
     {
         _device = device;
@@ -82,6 +84,7 @@ public sealed partial class Volume
         _readOnly = readOnly ? 1 : 0;
         _throttle = throttle;
         _forceCheckpoint = forceCheckpoint;
+        _packerReady = packerReady;
         _logger = logger;
     }
 
