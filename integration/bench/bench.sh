@@ -7,11 +7,16 @@
 #   seq write     dd of unique (random) data into a new file, fsync at the end (conv=fsync)
 #   dup write     the same data again into a second new file: all duplicates
 #   seq read      the first file after sync and echo 3 > /proc/sys/vm/drop_caches
+#   cold dup      256 MiB of the same data into a third file after dropping the caches: VdoFuse must read every
+#                 block it deduplicates against from the disk to compare it
 #   vm copy       cp of the two demo VM images (integration/demo.sh's recipe), then fsync of both copies
 #   rand w/r      fio 4 KiB random writes, then random reads (caches dropped), 2 and 8 jobs, one file per job,
 #                 laid out first with unique data; buffered I/O, writes end with an fsync
 #   scaling       1 vs 2 writer jobs, median of 5 runs: duplicates (dd of slices of the first file's data into
-#                 new files) and mixed data (fio: 75% compressible per 4 KiB, 30% repeated buffers, new each run)
+#                 new files; the first file is read first, so that the blocks compared are in the page cache in
+#                 every run) and mixed data (fio: 75% compressible per 4 KiB, 30% repeated buffers, new each run)
+#   memory        (defaults only) 20 GiB of that mixed data with 2 jobs, the load issue 5 bounds the daemon's
+#                 memory under; the daemon's VmHWM is read after everything
 # Prints one table of MB/s, IOPS and the ratio to the backing directory, each daemon's peak resident memory
 # (VmHWM) against the bound issue 5 sets, and the issue's targets. The report never fails on speed.
 #
@@ -22,6 +27,7 @@
 #                         subdirectory and removes it at the end
 #              BENCH_TARGETS  which targets, in order (default "backing plain vdo")
 #              BENCH_REPORT   also write the report to this file
+#              BENCH_MEMORY_GIB  size of the memory workload (default 20, 0 skips it; --quick: 0)
 #              BENCH_KEEP=1   keep the work directory
 # Runs as root: it mounts FUSE and drops the page cache (which slows everything else on the machine briefly).
 set -euo pipefail
@@ -40,14 +46,16 @@ for arg in "$@"; do
 done
 
 if ((QUICK)); then
-    SEQ_MIB=64 RAND_MIB=64 RAND_SECONDS=5 SCALE_MIB=64 SCALE_RUNS=1
+    SEQ_MIB=64 COLD_MIB=16 RAND_MIB=64 RAND_SECONDS=5 SCALE_MIB=64 SCALE_RUNS=1
     IMAGE_TEMPLATE_MIB=24 IMAGE_ADDED_MIB=4 IMAGE_SIZE=64M
     FORMAT_ARGS=(--physical-size 2G)
+    MEMORY_GIB=${BENCH_MEMORY_GIB:-0}
 else
     # RAND_MIB is per job count: 2 jobs x 512 MiB, 8 jobs x 128 MiB. FORMAT_ARGS empty: the format defaults.
-    SEQ_MIB=2048 RAND_MIB=1024 RAND_SECONDS=30 SCALE_MIB=1024 SCALE_RUNS=5
+    SEQ_MIB=2048 COLD_MIB=256 RAND_MIB=1024 RAND_SECONDS=30 SCALE_MIB=1024 SCALE_RUNS=5
     IMAGE_TEMPLATE_MIB=320 IMAGE_ADDED_MIB=40 IMAGE_SIZE=512M
     FORMAT_ARGS=()
+    MEMORY_GIB=${BENCH_MEMORY_GIB:-20}
 fi
 read -r -a TARGETS <<<"${BENCH_TARGETS:-backing plain vdo}"
 for target in "${TARGETS[@]}"; do
@@ -106,7 +114,19 @@ drop_caches() {
 warm() { cat "$@" >/dev/null; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A MBS=() IOPS=() NOTE=()
+declare -A MBS=() IOPS=() NOTE=() CPU=()
+
+# The daemon's CPU time (user + system) in clock ticks, 0 without a daemon.
+daemon_ticks() {
+    if [[ -n $DAEMON ]]; then awk '{ print $14 + $15 }' "/proc/$DAEMON/stat"; else echo 0; fi
+}
+# begin / end WORKLOAD TARGET: how many cores the daemon kept busy during the workload (CPU time / wall time).
+begin() { BEGAN_AT=$(now) BEGAN_TICKS=$(daemon_ticks); }
+end() {
+    [[ -n $DAEMON ]] || return 0
+    CPU[$2|$1]=$(awk -v t="$(($(daemon_ticks) - BEGAN_TICKS))" -v hz="$(getconf CLK_TCK)" -v s="$(seconds_since "$BEGAN_AT")" \
+        'BEGIN { printf "%.2f", t / hz / s }')
+}
 
 # fio_run DIRECTION FIO-ARGS...: runs one fio job group; sets FIO_MBS and FIO_IOPS for "read" or "write".
 # Terse v3 fields: 7 read KiB/s, 8 read IOPS; 48 write KiB/s, 49 write IOPS.
@@ -133,6 +153,9 @@ dd_rate() {
 scale_duplicates() {
     local dir=$1 jobs=$2 run=$3 part=$((SCALE_MIB / $2)) k start pids=()
     warm "$SRC"
+    # The same cache state in every run: the blocks to compare with are cached (a cold cache costs VdoFuse one
+    # synchronous disk read per block, measured by the cold dup workload).
+    dd status=none if="$dir/unique.dat" of=/dev/null bs=1M count="$SCALE_MIB"
     start=$(now)
     for ((k = 0; k < jobs; k++)); do
         dd status=none if="$SRC" of="$dir/scale-dup-$run-$k" bs=1M skip=$((k * part)) count="$part" conv=fsync &
@@ -160,31 +183,49 @@ run_workloads() {
 
     echo "bench: [$target] sequential write of $SEQ_MIB MiB of unique data, fsync"
     warm "$SRC"
+    begin
     dd_rate "$target" seq_write "$seq_bytes" if="$SRC" of="$dir/unique.dat" bs=1M conv=fsync
+    end seq_write "$target"
     echo "bench: [$target] the same data into a new file (duplicates), fsync"
     warm "$SRC"
+    begin
     dd_rate "$target" dup_write "$seq_bytes" if="$SRC" of="$dir/duplicate.dat" bs=1M conv=fsync
+    end dup_write "$target"
     echo "bench: [$target] sequential read, caches dropped"
     drop_caches
+    begin
     dd_rate "$target" seq_read "$seq_bytes" if="$dir/unique.dat" of=/dev/null bs=1M
+    end seq_read "$target"
+    echo "bench: [$target] $COLD_MIB MiB of the same data into a third file, caches dropped, fsync"
+    drop_caches
+    warm "$SRC"
+    begin
+    dd_rate "$target" dup_cold $((COLD_MIB << 20)) if="$SRC" of="$dir/duplicate-cold.dat" bs=1M count="$COLD_MIB" conv=fsync
+    end dup_cold "$target"
 
     echo "bench: [$target] copy of the demo VM images, fsync"
     warm "$IMAGES/vm1.img" "$IMAGES/vm2.img"
     bytes=$(($(stat -c %s "$IMAGES/vm1.img") + $(stat -c %s "$IMAGES/vm2.img")))
+    begin
     start=$(now)
     cp "$IMAGES/vm1.img" "$IMAGES/vm2.img" "$dir/"
     sync "$dir/vm1.img" "$dir/vm2.img"
     MBS[$target|vm_copy]=$(mbs "$bytes" "$(seconds_since "$start")")
+    end vm_copy "$target"
 
     for jobs in 2 8; do
         local common=(--name="rand$jobs" --directory="$dir" --numjobs="$jobs" --size=$((RAND_MIB / jobs))M)
         echo "bench: [$target] 4 KiB random writes and reads, $jobs jobs of $((RAND_MIB / jobs)) MiB"
         # Lay the files out with unique data first (unmeasured), so that reads find every block stored.
         fio_run write "${common[@]}" --rw=write --bs=1M --refill_buffers --randrepeat=0 --end_fsync=1
+        begin
         fio_run write "${common[@]}" --rw=randwrite --bs=4k --refill_buffers --randrepeat=0 --end_fsync=1 --runtime="$RAND_SECONDS"
+        end "randwrite$jobs" "$target"
         MBS[$target|randwrite$jobs]=$FIO_MBS IOPS[$target|randwrite$jobs]=$FIO_IOPS
         drop_caches
+        begin
         fio_run read "${common[@]}" --rw=randread --bs=4k --randrepeat=0 --runtime="$RAND_SECONDS"
+        end "randread$jobs" "$target"
         MBS[$target|randread$jobs]=$FIO_MBS IOPS[$target|randread$jobs]=$FIO_IOPS
         rm -f "$dir"/rand"$jobs".*
     done
@@ -193,9 +234,11 @@ run_workloads() {
         for jobs in 1 2; do
             echo "bench: [$target] scaling, $workload, $jobs writer job(s), $SCALE_RUNS run(s) of $SCALE_MIB MiB"
             values=()
+            begin
             for ((run = 1; run <= SCALE_RUNS; run++)); do
                 values+=("$(scale_"$workload" "$dir" "$jobs" "$run")")
             done
+            end "scale_${workload}_$jobs" "$target"
             MBS[$target|scale_${workload}_$jobs]=$(median "${values[@]}")
             NOTE[$target|scale_${workload}_$jobs]="runs: ${values[*]}"
         done
@@ -213,6 +256,15 @@ measure_store() {
     vdofuse mount "$STORE" "$MNT" ${options:+-o "$options"}
     DAEMON=$(tr -dc '0-9' <"$STORE/store.lock")
     run_workloads "$target" "$MNT"
+    if [[ $target == vdo ]] && ((MEMORY_GIB > 0)); then
+        echo "bench: [$target] memory: $MEMORY_GIB GiB of mixed data, 2 writer jobs"
+        begin
+        fio_run write --name=memory --directory="$MNT" --rw=write --bs=1M --numjobs=2 --size=$((MEMORY_GIB << 9))M \
+            --refill_buffers --randrepeat=0 --buffer_compress_percentage=75 --buffer_compress_chunk=4096 \
+            --dedupe_percentage=30 --end_fsync=1
+        end memory "$target"
+        MBS[$target|memory]=$FIO_MBS
+    fi
     hwm=$(awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$DAEMON/status")
     physical=$(getfattr --absolute-names --only-values -n user.vdo.physical_blocks "$MNT")
     index=$(stat -c %s "$STORE/index")
@@ -231,6 +283,7 @@ echo "bench: source data: $SEQ_MIB MiB from /dev/urandom; demo VM images: $IMAGE
 dd status=none if=/dev/urandom of="$SRC" bs=1M count="$SEQ_MIB" iflag=fullblock
 make_vm_images "$IMAGES" "$IMAGE_TEMPLATE_MIB" "$IMAGE_ADDED_MIB" "$IMAGE_SIZE"
 STARTED=$(now)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for target in "${TARGETS[@]}"; do
     case $target in
@@ -248,12 +301,13 @@ done
 ratio() { # ratio A B: A / B to two decimals, or - when either is missing
     awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
-WORKLOADS=(seq_write dup_write seq_read vm_copy randwrite2 randwrite8 randread2 randread8
-    scale_duplicates_1 scale_duplicates_2 scale_mixed_1 scale_mixed_2)
+WORKLOADS=(seq_write dup_write seq_read dup_cold vm_copy randwrite2 randwrite8 randread2 randread8
+    scale_duplicates_1 scale_duplicates_2 scale_mixed_1 scale_mixed_2 memory)
 declare -A LABEL=(
     [seq_write]="seq write ${SEQ_MIB} MiB unique, fsync"
     [dup_write]="same data again, new file (dups)"
     [seq_read]="seq read ${SEQ_MIB} MiB, caches dropped"
+    [dup_cold]="dup write ${COLD_MIB} MiB, caches dropped"
     [vm_copy]="copy demo VM images, fsync"
     [randwrite2]="4 KiB random write, 2 jobs"
     [randwrite8]="4 KiB random write, 8 jobs"
@@ -263,12 +317,14 @@ declare -A LABEL=(
     [scale_duplicates_2]="dup write, 2 jobs (median of $SCALE_RUNS)"
     [scale_mixed_1]="mixed write, 1 job (median of $SCALE_RUNS)"
     [scale_mixed_2]="mixed write, 2 jobs (median of $SCALE_RUNS)"
+    [memory]="mixed write ${MEMORY_GIB} GiB, 2 jobs (memory)"
 )
 declare -A TITLE=([backing]="backing dir" [plain]="vdofuse plain" [vdo]="vdofuse defaults")
 
 report() {
     local target workload row
     echo "VdoFuse bench ($([[ $QUICK == 1 ]] && echo quick || echo full)), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, backing $(df --output=fstype "$WORK" | tail -n 1 | tr -d ' ') on $(df --output=source "$WORK" | tail -n 1), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every number)"
     echo "plain = mount -o dedupe=off,compress=off; MB/s = 10^6 bytes/s; IOPS for 4 KiB random I/O;"
     echo "x = MB/s over the backing directory's (the ratio rows divide within one column)"
     echo
@@ -297,8 +353,17 @@ report() {
         echo
     done
     echo
+    echo "daemon CPU: cores kept busy during each workload (CPU time / wall time; the machine has $(nproc)):"
+    for workload in "${WORKLOADS[@]}"; do
+        row=""
+        for target in plain vdo; do
+            if [[ -n ${CPU[$target|$workload]:-} ]]; then row+="  ${TITLE[$target]} ${CPU[$target|$workload]}"; fi
+        done
+        if [[ -n $row ]]; then printf "  %-40s%s\n" "${LABEL[$workload]}" "$row"; fi
+    done
+    echo
     for target in "${TARGETS[@]}"; do
-        [[ -n ${MEMORY[$target]:-} ]] && echo "${TITLE[$target]}: daemon ${MEMORY[$target]}; ${SAVINGS[$target]}"
+        if [[ -n ${MEMORY[$target]:-} ]]; then echo "${TITLE[$target]}: daemon ${MEMORY[$target]}; ${SAVINGS[$target]}"; fi
     done
     echo "scaling runs (MB/s):"
     for target in "${TARGETS[@]}"; do
@@ -325,7 +390,9 @@ report() {
             printf "  %-62s %s\n" "daemon memory within bound (${TITLE[$target]})" "$([[ ${MEMORY_OK[$target]} == 1 ]] && echo met || echo MISSED)"
         fi
     done
-    echo "  (the bound is for writing 20 GiB of mixed data; this run writes less, see the sizes above)"
+    if ((MEMORY_GIB < 20)); then
+        echo "  (the bound is for writing 20 GiB of mixed data; this run wrote $MEMORY_GIB GiB in the memory workload)"
+    fi
     echo "bench took $(awk -v s="$(seconds_since "$STARTED")" 'BEGIN { printf "%.0f", s }') s after the source data"
 }
 
