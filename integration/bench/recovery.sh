@@ -9,6 +9,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MIB=4096
 if [[ ${1:-} == --quick ]]; then MIB=256; elif [[ -n ${1:-} ]]; then MIB=$(( $1 * 1024 )); fi
 VDOFUSE=${VDOFUSE_BIN:-"dotnet $ROOT/src/VdoFuse.Cli/bin/Release/net10.0/vdofuse.dll"}
+# The CLI reads VDOFUSE_* variables as configuration (VDOFUSE_BIN would be an unknown section "BIN").
+unset VDOFUSE_BIN
 WORK=$(mktemp -d -t vdofuse-it-recovery.XXXXXX)
 STORE=$WORK/store MNT=$WORK/mnt
 mkdir -p "$MNT"
