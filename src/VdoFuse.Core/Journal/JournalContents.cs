@@ -61,7 +61,7 @@ public sealed class JournalContents
                 stop = RecoveryJournal.CheckBlock(image, geometry.StoreId, sequence, epoch, out int used);
                 if (stop is not null)
                 {
-                    stop = $"journal block {sequence} at block {geometry.JournalStart + ((sequence % (ulong)capacity))} {stop}";
+                    stop = $"journal block {sequence} at block {geometry.JournalStart + (sequence % (ulong)capacity)} is not valid ({stop})";
                     break;
                 }
                 if (length + used > stream.Length)
