@@ -15,8 +15,10 @@ public sealed partial class Store
     /// store.lock) and reports every problem with its location. With <paramref name="repair"/> it finishes an
     /// interrupted checkpoint, reclaims orphans, sets every reference count and link count to what the block
     /// maps and directories say, and writes a clean checkpoint; the report lists what changed.
+    /// <paramref name="progress"/> hears each phase, counted where it can be (block maps in mapped blocks,
+    /// reference counts in data blocks).
     /// </summary>
-    public static CheckReport Check(string directory, bool repair, Action<string>? progress, ILoggerFactory loggerFactory)
+    public static CheckReport Check(string directory, bool repair, IProgress<StoreProgress>? progress, ILoggerFactory loggerFactory)
     {
         ILogger logger = loggerFactory.CreateLogger("VdoFuse.Check");
         if (Probe(directory) != StoreProbe.Store)
@@ -39,9 +41,10 @@ public sealed partial class Store
         var options = new StoreOptions { ReadOnly = !repair, CommitIntervalMs = int.MaxValue };
         // A repair also lifts read-only mode: the counts it writes are recomputed from the block maps.
         using var store = new Store(directory, geometry, device, null, repair ? super with { ReadOnly = false } : super, options, logger, createIndex: false);
-        progress?.Invoke("loading reference counts and namespace");
+        progress?.Report(new StoreProgress("loading reference counts and namespace", 0, 0, ""));
         store.LoadMetadata(super);
-        var checker = new StoreChecker(store, report, progress);
+        long blockMapEntries = Interlocked.Read(ref store._counters.LogicalBlocksUsed) + Interlocked.Read(ref store._counters.ZeroBlocks);
+        var checker = new StoreChecker(store, report, progress, blockMapEntries);
         checker.Run(clean, store._namespacePages);
         if (!repair)
         {
@@ -53,6 +56,7 @@ public sealed partial class Store
             store._fileSystem.RecoverAfterUncleanStop();
             report.Repairs.Add("reclaimed orphans and blocks beyond the end of files (the recovery a mount would do)");
         }
+        progress?.Report(new StoreProgress("repairing reference counts", 0, 0, ""));
         int counts = checker.RepairCounts();
         if (counts > 0)
         {
@@ -62,6 +66,7 @@ public sealed partial class Store
         (long mapped, long zero) = store._fileSystem.SumFileTallies();
         Interlocked.Exchange(ref store._counters.LogicalBlocksUsed, mapped);
         Interlocked.Exchange(ref store._counters.ZeroBlocks, zero);
+        progress?.Report(new StoreProgress("writing a clean checkpoint", 0, 0, ""));
         store.CheckpointOrThrow(SuperBlockState.Clean);
         report.Repairs.Add($"wrote checkpoint {store._lastCut}, store marked clean");
         return report;

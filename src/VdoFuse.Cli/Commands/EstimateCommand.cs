@@ -15,7 +15,7 @@ internal static class EstimateCommand
 {
     private const int ReadBufferBytes = 1 << 20;
 
-    private static readonly ArgumentReader s_reader = new("estimate", ["--json", "--human", "--quiet", "-q", "--verbose", "-v"], []);
+    private static readonly ArgumentReader s_reader = new("estimate", ["--json", "--human", .. Verbosity.Flags], []);
 
     public static int Run(IReadOnlyList<string> args, CliContext context)
     {
@@ -29,8 +29,9 @@ internal static class EstimateCommand
         {
             throw new UsageException("estimate needs at least one file, directory or block device", "estimate");
         }
-        bool quiet = parsed.Has("--quiet") || parsed.Has("-q");
-        bool verbose = parsed.Has("--verbose") || parsed.Has("-v");
+        Verbosity.Check(parsed, "estimate");
+        bool quiet = Verbosity.Quiet(parsed);
+        bool verbose = Verbosity.Verbose(parsed);
         List<(string Path, long Bytes)> inputs = ListInputs(parsed.Positionals);
         long totalBytes = 0;
         foreach ((_, long bytes) in inputs)
