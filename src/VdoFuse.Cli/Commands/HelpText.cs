@@ -110,16 +110,19 @@ internal static class HelpText
         """;
 
     public static string Estimate => """
-        Usage: vdofuse estimate PATH... [--json] [--human] [--quiet] [--verbose]
+        Usage: vdofuse estimate PATH... [--json] [--human] [--request-size SIZE] [--quiet] [--verbose]
 
         Predicts what VdoFuse would save on existing files, directories (walked) or block devices, without a
-        store, like vdoestimator. Reads every aligned 4 KiB block: zero blocks are never stored; identical blocks
-        are stored once per 254 references; each stored copy is LZ4-compressed and the fragments packed first-fit
-        decreasing, at most 14 to a compressed block of 4060 payload bytes (bigger fragments stay whole, a lone
-        fragment is written uncompressed). The dedupe window is unbounded.
+        store, like vdoestimator. Replays copying them in, file after file, in write requests of SIZE: zero
+        blocks are never stored; a block whose content is stored already shares it (up to 254 references per
+        stored block); the other blocks are compressed as the volume compresses them and each request's
+        fragments packed as the volume packs them (best fit, at most 14 to a compressed block of 4060 payload
+        bytes, a lone fragment written uncompressed). The dedupe window is unbounded.
 
           --json                 the counts by name
           --human                sizes in K, M, G, T instead of blocks
+          --request-size SIZE    bytes per write request (default 1M: FUSE's largest, which cp and dd bs=1M
+                                 reach; smaller writes pack fewer fragments together)
           --quiet, -q            no progress bar (there is none anyway when stderr is not a terminal)
           --verbose, -v          name each file as it is read
 
