@@ -275,6 +275,15 @@ public sealed class EstimateTests : IDisposable
     }
 
     [Fact]
+    public void ProgressLineOfACorePhaseShowsItsCountOrJustItsName()
+    {
+        Assert.Equal("check: block maps [######........................]  20%  200/1000 blocks",
+            ProgressBar.Render("check", new Core.StoreProgress("block maps", 200, 1000, "blocks")));
+        Assert.Equal("format: writing metadata and the index ...",
+            ProgressBar.Render("format", new Core.StoreProgress("writing metadata and the index", 0, 0, "")));
+    }
+
+    [Fact]
     public void ProgressLineShowsBarPercentAndSizes()
     {
         string line = ProgressBar.Render("estimate", 512L << 20, 1L << 30, 1.0);
