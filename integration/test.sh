@@ -16,6 +16,7 @@ LOG=$(mktemp -t vdofuse-test.XXXXXX.log)
 # Every temporary folder of this run (test stores, mountpoints, images) lives under RUN_TMP, so that the check
 # for leftovers below sees only this run's mounts and daemons, never those of another run on the same machine.
 RUN_TMP=$(mktemp -d /tmp/vdofuse-run.XXXXXX)
+chmod 0755 "$RUN_TMP"   # tests that act as an unprivileged user must reach their folders in it
 trap 'rm -f "$LOG"; rm -rf --one-file-system "$RUN_TMP" 2>/dev/null || true' EXIT
 
 echo "test.sh: building (Release, warnings are errors)"
