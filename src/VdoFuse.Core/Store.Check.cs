@@ -26,8 +26,17 @@ public sealed partial class Store
             throw new VdoFormatException($"{directory} is not a VdoFuse store");
         }
         using StoreLock storeLock = StoreLock.Acquire(directory, 0);
+        using var device = new FileBlockDevice(Path.Combine(directory, DataFileName), writable: repair);
+        return CheckOnDevice(directory, device, repair, progress, logger);
+    }
+
+    /// <summary>Checks a store on any device (tests use in-memory ones); the caller holds store.lock or owns the device.</summary>
+    internal static CheckReport Check(string directory, bool repair, IProgress<StoreProgress>? progress, ILoggerFactory loggerFactory, IBlockDevice device) =>
+        CheckOnDevice(directory, device, repair, progress, loggerFactory.CreateLogger("VdoFuse.Check"));
+
+    private static CheckReport CheckOnDevice(string directory, IBlockDevice device, bool repair, IProgress<StoreProgress>? progress, ILogger logger)
+    {
         string dataPath = Path.Combine(directory, DataFileName);
-        using var device = new FileBlockDevice(dataPath, writable: repair);
         var report = new CheckReport();
         Geometry geometry = ReadGeometry(device, dataPath);
         report.Checked.Add($"geometry: {geometry.PhysicalBlocks} blocks, {geometry.SlabCount} slabs of {geometry.SlabSizeBlocks} blocks");
@@ -40,9 +49,44 @@ public sealed partial class Store
         report.Checked.Add($"super block: checkpoint {super.Sequence}, {(clean ? "closed cleanly" : "not closed cleanly (recovery runs at the next mount)")}{(super.ReadOnly ? ", read-only" : "")}");
         var options = new StoreOptions { ReadOnly = !repair, CommitIntervalMs = int.MaxValue };
         // A repair also lifts read-only mode: the counts it writes are recomputed from the block maps.
-        using var store = new Store(directory, geometry, device, null, repair ? super with { ReadOnly = false } : super, options, logger, createIndex: false);
-        progress?.Report(new StoreProgress("loading reference counts and namespace", 0, 0, ""));
-        store.LoadMetadata(super);
+        SuperBlock opened = repair ? super with { ReadOnly = false } : super;
+        var store = new Store(directory, geometry, device, null, opened, options, logger, createIndex: false);
+        try
+        {
+            progress?.Report(new StoreProgress("loading reference counts and namespace", 0, 0, ""));
+            store.LoadMetadata(super);
+            if (!clean && !super.ReadOnly)
+            {
+                progress?.Report(new StoreProgress("replaying the recovery journal", 0, 0, ""));
+                try
+                {
+                    (int operations, int blocks) = store.ReplayJournal(super);
+                    report.Checked.Add($"recovery journal: {operations} operations in {blocks} blocks replay cleanly (in memory; the next mount does it for real)");
+                }
+                catch (VdoFormatException e)
+                {
+                    report.Problems.Add($"recovery journal cannot be replayed: {e.Message}");
+                    if (!repair)
+                    {
+                        return report;
+                    }
+                    // Start over from the checkpoint alone: what the journal held after it is given up.
+                    store.Dispose();
+                    store = new Store(directory, geometry, device, null, opened, options, logger, createIndex: false);
+                    store.LoadMetadata(super);
+                    report.Repairs.Add("discarded the recovery journal (its operations after the last checkpoint are lost)");
+                }
+            }
+            return CheckLoaded(store, report, progress, clean, repair);
+        }
+        finally
+        {
+            store.Dispose();
+        }
+    }
+
+    private static CheckReport CheckLoaded(Store store, CheckReport report, IProgress<StoreProgress>? progress, bool clean, bool repair)
+    {
         long blockMapEntries = Interlocked.Read(ref store._counters.LogicalBlocksUsed) + Interlocked.Read(ref store._counters.ZeroBlocks);
         var checker = new StoreChecker(store, report, progress, blockMapEntries);
         checker.Run(clean, store._namespacePages);
@@ -53,6 +97,7 @@ public sealed partial class Store
         if (!clean)
         {
             store._epoch++;
+            store._journal.Epoch = store._epoch;
             store._fileSystem.RecoverAfterUncleanStop();
             report.Repairs.Add("reclaimed orphans and blocks beyond the end of files (the recovery a mount would do)");
         }

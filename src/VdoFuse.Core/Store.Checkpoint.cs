@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using Microsoft.Extensions.Logging;
 using VdoFuse.Core.Format;
+using VdoFuse.Core.Slabs;
 using VdoFuse.Core.Storage;
 
 namespace VdoFuse.Core;
@@ -12,7 +13,7 @@ namespace VdoFuse.Core;
 /// DOC: checkpoints (DESIGN.md section 7), made atomic by the double-write area.
 ///
 /// 1. Under the namespace lock (shared) and the checkpoint gate (exclusive, for an instant): the cut S is
-///    taken, the namespace is encoded into freshly allocated namespace pages (the previous ones become
+///    taken and the journal's open block sealed (replay starts after it), the namespace is encoded into freshly allocated namespace pages (the previous ones become
 ///    pending frees of S), and every dirty block-map page and reference-count block is copied, stamped S.
 ///    The new super block (sequence S) joins the set.
 /// 2. Namespace pages are written to their new blocks, then fdatasync: they and every data block that a
@@ -20,12 +21,13 @@ namespace VdoFuse.Core;
 /// 3. The page images are written to the double-write area behind a descriptor (S, count, XxHash64 of the
 ///    images), then fdatasync.
 /// 4. The images are written in place, then fdatasync; then the super block, then fdatasync.
-/// 5. Blocks freed before S become allocatable.
+/// 5. The journal head moves past the cut; blocks freed before S become allocatable.
 /// A crash in 4 leaves a mix of old and new pages; <see cref="FinishInterruptedCheckpoint"/> rewrites the
 /// complete set at the next open, so the store always reflects exactly one cut. A failed write or fdatasync
 /// is never retried (the kernel may have dropped the dirty pages): the volume goes read-only.
 ///
-/// <c>_checkpointMutex</c> serialises checkpoints; fsyncs that arrive while one runs share the next.
+/// <c>_checkpointMutex</c> serialises checkpoints and journal commits; fsyncs that arrive while one runs share
+/// the next commit.
 /// </summary>
 public sealed partial class Store
 {
@@ -56,7 +58,7 @@ public sealed partial class Store
 
     /// <summary>
     /// fsync, fdatasync, fsyncdir: returns once everything changed before the call is durable. Concurrent
-    /// callers share one checkpoint.
+    /// callers share one commit (the first one in commits what the others appended too).
     /// </summary>
     private VdoStatus Commit()
     {
@@ -64,43 +66,106 @@ public sealed partial class Store
         {
             return VdoStatus.Success;
         }
-        long target = _fileSystem.ChangeCount;
         lock (_checkpointMutex)
         {
             if (_volume.IsReadOnly)
             {
                 return _writeFailed ? VdoStatus.IoError : VdoStatus.ReadOnly;
             }
-            if (Volatile.Read(ref _checkpointedChanges) >= target && _pageCache.DirtyCount == 0)
-            {
-                return VdoStatus.Success;
-            }
-            return Checkpoint(SuperBlockState.Dirty);
+            return CommitJournal();
         }
     }
 
-    /// <summary>Called by writers before they take any lock: bounds the dirty pages a checkpoint must carry.</summary>
+    /// <summary>
+    /// A journal commit (DESIGN.md section 7); the caller holds <c>_checkpointMutex</c>. Seals the open block,
+    /// fdatasyncs the data blocks its entries point to, writes the sealed blocks, fdatasyncs again. When the
+    /// blocks would wrap onto the head, a checkpoint does the job instead.
+    /// </summary>
+    private VdoStatus CommitJournal()
+    {
+        if (!_journal.HasUnsealed)
+        {
+            return VdoStatus.Success;
+        }
+        ulong through = _journal.Seal();
+        if (!_journal.FitsInRing(through))
+        {
+            return Checkpoint(SuperBlockState.Dirty);
+        }
+        try
+        {
+            List<(ulong Pbn, byte[] Image)> blocks = _journal.TakeSealed(through);
+            _device.Flush();
+            WriteJournalBlocks(blocks);
+            _device.Flush();
+        }
+        catch (IOException e)
+        {
+            _writeFailed = true;
+            StoreLog.CheckpointFailed(_logger, e.Message);
+            _volume.EnterReadOnly($"journal commit through block {through} failed: {e.Message}");
+            return VdoStatus.IoError;
+        }
+        _journal.MarkDurable(through);
+        Interlocked.Increment(ref _counters.JournalCommits);
+        _depot.ReleasePending(through, _lastCut);
+        return VdoStatus.Success;
+    }
+
+    /// <summary>Writes journal blocks, merging neighbours in the ring into one write.</summary>
+    private void WriteJournalBlocks(List<(ulong Pbn, byte[] Image)> blocks)
+    {
+        int i = 0;
+        while (i < blocks.Count)
+        {
+            int run = 1;
+            while (i + run < blocks.Count && blocks[i + run].Pbn == blocks[i].Pbn + (ulong)run && run < 256)
+            {
+                run++;
+            }
+            if (run == 1)
+            {
+                _device.Write(blocks[i].Pbn, blocks[i].Image);
+            }
+            else
+            {
+                byte[] merged = new byte[run * Geometry.BlockSize];
+                for (int j = 0; j < run; j++)
+                {
+                    blocks[i + j].Image.CopyTo(merged, j * Geometry.BlockSize);
+                }
+                _device.Write(blocks[i].Pbn, merged);
+            }
+            i += run;
+        }
+    }
+
+    /// <summary>True when the journal is filling: half of it should trigger a checkpoint soon.</summary>
+    private bool JournalNeedsCheckpoint => _journal.UsedBlocks * 2 >= _journal.CapacityBlocks;
+
+    /// <summary>Called by writers before they take any lock: bounds the dirty pages a checkpoint must carry and the journal.</summary>
     private void Throttle()
     {
         int dirty = _pageCache.DirtyCount;
         int budget = DirtyPageBudget;
-        if (dirty >= budget)
+        long journal = _journal.UsedBlocks;
+        if (dirty >= budget || journal * 4 >= _journal.CapacityBlocks * 3L)
         {
             lock (_checkpointMutex)
             {
-                if (_pageCache.DirtyCount >= budget && !_volume.IsReadOnly)
+                if ((_pageCache.DirtyCount >= budget || _journal.UsedBlocks * 4 >= _journal.CapacityBlocks * 3L) && !_volume.IsReadOnly)
                 {
                     Checkpoint(SuperBlockState.Dirty);
                 }
             }
         }
-        else if (dirty >= budget / 2)
+        else if (dirty >= budget / 2 || JournalNeedsCheckpoint)
         {
             _wake.Set();
         }
     }
 
-    /// <summary>Allocation failed while freed blocks wait for a checkpoint: make them usable now.</summary>
+    /// <summary>Allocation failed while freed blocks wait for a commit or checkpoint: make them usable now.</summary>
     private void ForceCheckpoint()
     {
         lock (_checkpointMutex)
@@ -114,6 +179,7 @@ public sealed partial class Store
 
     private void CheckpointLoop()
     {
+        long lastCheckpoint = Environment.TickCount64;
         while (!_stopping)
         {
             _wake.Wait(Math.Max(10, _options.CommitIntervalMs));
@@ -127,15 +193,31 @@ public sealed partial class Store
                 PersistReadOnly();
                 continue;
             }
-            if (_fileSystem.ChangeCount != Volatile.Read(ref _checkpointedChanges) || _pageCache.DirtyCount > 0)
+            // Packing takes range locks, so it runs before (never under) the checkpoint mutex.
+            _volume.PackWaiting(drain: false, _options.PackerTimeoutMs);
+            bool changed = _fileSystem.ChangeCount != Volatile.Read(ref _checkpointedChanges) || _pageCache.DirtyCount > 0;
+            bool due = Environment.TickCount64 - lastCheckpoint >= _options.CheckpointIntervalMs;
+            lock (_checkpointMutex)
             {
-                lock (_checkpointMutex)
+                if (_volume.IsReadOnly)
+                {
+                    continue;
+                }
+                if (JournalNeedsCheckpoint || _pageCache.DirtyCount >= DirtyPageBudget / 2 || (changed && due))
                 {
                     Checkpoint(SuperBlockState.Dirty);
+                    lastCheckpoint = Environment.TickCount64;
+                }
+                else
+                {
+                    CommitJournal();
                 }
             }
         }
     }
+
+    /// <summary>Takes a checkpoint now (tests: what the periodic one would do).</summary>
+    internal void CheckpointForTests() => CheckpointOrThrow(SuperBlockState.Dirty);
 
     private void CheckpointOrThrow(SuperBlockState state)
     {
@@ -155,6 +237,7 @@ public sealed partial class Store
         var images = new List<PageImage>();
         var stream = new ArrayBufferWriter<byte>(64 * 1024);
         ulong cut;
+        ulong journalCut;
         long changes;
         ulong[] newPages;
         _fileSystem.EnterCheckpoint();
@@ -164,6 +247,8 @@ public sealed partial class Store
             cut = _gate.EnterExclusiveAndAdvance();
             try
             {
+                // Everything appended so far is in this snapshot; replay starts after it.
+                journalCut = _journal.Seal();
                 ulong nextInode = _fileSystem.EncodeNamespaceLocked(stream);
                 int pageCount = Math.Max(1, (stream.WrittenCount + NamespacePayload - 1) / NamespacePayload);
                 newPages = new ulong[pageCount];
@@ -172,14 +257,14 @@ public sealed partial class Store
                 {
                     for (int i = 0; i < got; i++)
                     {
-                        _depot.RemoveReferences(new Pbn(newPages[i]), 1, cut);
+                        _depot.RemoveReferences(new Pbn(newPages[i]), 1, SlabDepot.MetadataTag(cut));
                     }
                     _volume.EnterReadOnly($"no space left for the namespace pages of checkpoint {cut}");
                     return VdoStatus.NoSpace;
                 }
                 foreach (ulong old in _namespacePages)
                 {
-                    _depot.RemoveReferences(new Pbn(old), 1, cut);
+                    _depot.RemoveReferences(new Pbn(old), 1, SlabDepot.MetadataTag(cut));
                 }
                 _depot.SnapshotDirty(images, _epoch, cut);
                 _pageCache.SnapshotDirty(images, _epoch, cut);
@@ -189,7 +274,7 @@ public sealed partial class Store
                     ReadOnly = _volume.IsReadOnly,
                     Sequence = cut,
                     Epoch = _epoch,
-                    JournalHead = 0,
+                    JournalHead = journalCut + 1,
                     NamespaceFirstPage = newPages[0],
                     NamespacePageCount = pageCount,
                     NamespaceByteLength = (ulong)stream.WrittenCount,
@@ -242,11 +327,12 @@ public sealed partial class Store
         // The next checkpoint writes a new namespace beside this one before freeing it.
         _depot.NamespaceReserveBlocks = 2L * newPages.Length + 16;
         _lastCut = cut;
-        // journal_commits counts durable commits; until the recovery journal exists, each is a checkpoint.
+        // A checkpoint is a commit too: everything appended before its cut is durable now.
+        _journal.CheckpointCompleted(journalCut);
         Interlocked.Increment(ref _counters.JournalCommits);
         _readOnlyPersisted = _volume.IsReadOnly;
         Volatile.Write(ref _checkpointedChanges, changes);
-        _depot.ReleasePending(cut);
+        _depot.ReleasePending(journalCut, cut);
         StoreLog.Checkpointed(_logger, cut, images.Count, stream.WrittenCount, watch.ElapsedMilliseconds);
         return VdoStatus.Success;
     }
@@ -346,6 +432,15 @@ public sealed partial class Store
         return ReadSuperBlock(device, geometry, dataPath);
     }
 
+    /// <summary>Releases what the constructor took (the index) without writing anything: an open that was refused.</summary>
+    private void Abandon()
+    {
+        _closed = true;
+        _index.Dispose();
+        _gate.Dispose();
+        _wake.Dispose();
+    }
+
     /// <summary>Stops checkpointing, writes a final checkpoint marking the store clean, and releases the lock.</summary>
     public void Dispose()
     {
@@ -361,6 +456,8 @@ public sealed partial class Store
         {
             if (!_options.ReadOnly && _lock is not null)
             {
+                // What waits in the packer is stored already; packing it now is the saving, not the data.
+                _volume.PackWaiting(drain: true, _options.PackerTimeoutMs);
                 lock (_checkpointMutex)
                 {
                     if (!_volume.IsReadOnly)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VdoFuse.Core.BlockMap;
 using VdoFuse.Core.Format;
+using VdoFuse.Core.Journal;
 using VdoFuse.Core.Namespace;
 using VdoFuse.Core.Slabs;
 using VdoFuse.Core.Stats;
@@ -18,12 +19,13 @@ namespace VdoFuse.Core;
 /// the geometry, super block, slab depot, block maps, dedupe index and namespace.
 ///
 /// <see cref="Open"/> takes <c>store.lock</c>, finishes an interrupted checkpoint from the double-write area,
-/// loads the reference counts and the namespace, recovers from an unclean stop (blocks beyond end of file
-/// unmapped, counters recomputed), reclaims orphans (unlinked files still open at the last close, clean or
-/// not), and marks the store dirty with a first checkpoint.
-/// While open, checkpoints run every <see cref="StoreOptions.CommitIntervalMs"/> when something changed, on
-/// fsync, and when dirty pages approach the double-write area's capacity. <see cref="Dispose"/> writes a
-/// final checkpoint that marks the store clean and releases the lock.
+/// loads the reference counts and the namespace of that checkpoint, recovers from an unclean stop (replays the
+/// recovery journal, unmaps blocks beyond end of file, recomputes counters, bumps the epoch), reclaims orphans
+/// (unlinked files still open at the last close, clean or not), and marks the store dirty with a checkpoint.
+/// While open, journal commits run on fsync and every <see cref="StoreOptions.CommitIntervalMs"/>; checkpoints
+/// every <see cref="StoreOptions.CheckpointIntervalMs"/>, when half the journal is used, and when dirty pages
+/// approach the double-write area's capacity. <see cref="Dispose"/> writes a final checkpoint that marks the
+/// store clean and releases the lock.
 /// </summary>
 public sealed partial class Store : IDisposable
 {
@@ -39,6 +41,7 @@ public sealed partial class Store : IDisposable
     private readonly BlockMapPageCache _pageCache;
     private readonly DedupeIndex _index;
     private readonly CheckpointGate _gate;
+    private readonly RecoveryJournal _journal;
     private readonly Volume.Volume _volume;
     private readonly FileSystem _fileSystem;
     private readonly StoreOptions _options;
@@ -62,6 +65,8 @@ public sealed partial class Store : IDisposable
         int cachePages = (int)Math.Clamp(options.BlockMapCacheBytes / Geometry.BlockSize, 64, int.MaxValue);
         _pageCache = new BlockMapPageCache(device, geometry.StoreId, _dataPath, cachePages);
         _gate = new CheckpointGate(super.Sequence + 1);
+        ulong journalHead = Math.Max(1, super.JournalHead);
+        _journal = new RecoveryJournal(geometry, journalHead, journalHead, super.Epoch);
         _counters = VolumeCounters.FromArray(super.Counters);
         int stripes = options.LockStripes > 0 ? options.LockStripes : 4 * Environment.ProcessorCount;
         string indexPath = Path.Combine(directory, IndexFileName);
@@ -75,9 +80,9 @@ public sealed partial class Store : IDisposable
             StoreLog.IndexRebuilt(logger, _index.RebuildReason ?? "unknown reason");
         }
         _volume = new Volume.Volume(
-            device, _depot, new BlockMapTree(_pageCache, _depot), _index, _gate, _counters,
-            options.Dedupe, options.Compress, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, logger);
-        _fileSystem = new FileSystem(_volume, GetStatistics, Commit, options.HideVdoXattrs, logger);
+            device, _depot, new BlockMapTree(_pageCache, _depot), _index, _gate, _journal, _counters,
+            options.Dedupe, options.Compress, stripes, super.ReadOnly || options.ReadOnly, Throttle, ForceCheckpoint, () => _wake.Set(), logger);
+        _fileSystem = new FileSystem(_volume, _journal, GetStatistics, Commit, options.HideVdoXattrs, logger);
         _readOnlyPersisted = super.ReadOnly;
     }
 
@@ -222,7 +227,7 @@ public sealed partial class Store : IDisposable
             ReadOnly = false,
             Sequence = 0,
             Epoch = 1,
-            JournalHead = 0,
+            JournalHead = 1,
             NamespaceFirstPage = 0,
             NamespacePageCount = 0,
             NamespaceByteLength = 0,
@@ -303,7 +308,16 @@ public sealed partial class Store : IDisposable
             super = FinishInterruptedCheckpoint(device, geometry, super, dataPath, logger);
         }
         var store = new Store(directory, geometry, device, storeLock, super, options, logger, createIndex: false);
-        store.Load(super);
+        try
+        {
+            store.Load(super);
+        }
+        catch
+        {
+            // Refused: nothing may be written, and the caller releases the device and the lock.
+            store.Abandon();
+            throw;
+        }
         return store;
     }
 
@@ -322,13 +336,13 @@ public sealed partial class Store : IDisposable
         depot.Load(device, dataPath);
         VolumeCounters counters = VolumeCounters.FromArray(super.Counters);
         // The index is not opened offline (opening may rebuild it); its entry count is unknown here.
-        return BuildStatistics(geometry, depot, counters, super.ReadOnly ? "read-only" : "normal", 0, 0);
+        return BuildStatistics(geometry, depot, counters, super.ReadOnly ? "read-only" : "normal", 0, 0, 0);
     }
 
     public VolumeStatistics GetStatistics() =>
-        BuildStatistics(_geometry, _depot, _counters, _volume.IsReadOnly ? "read-only" : "normal", (ulong)_index.EntryCount, (ulong)_index.WindowBytes);
+        BuildStatistics(_geometry, _depot, _counters, _volume.IsReadOnly ? "read-only" : "normal", (ulong)_index.EntryCount, (ulong)_index.WindowBytes, _volume.FragmentsInPacker);
 
-    private static VolumeStatistics BuildStatistics(Geometry geometry, SlabDepot depot, VolumeCounters counters, string mode, ulong indexEntries, ulong windowBytes)
+    private static VolumeStatistics BuildStatistics(Geometry geometry, SlabDepot depot, VolumeCounters counters, string mode, ulong indexEntries, ulong windowBytes, int packer)
     {
         ulong logical = (ulong)Math.Max(0, Interlocked.Read(ref counters.LogicalBlocksUsed));
         ulong data = (ulong)depot.DataBlocksUsed;
@@ -350,7 +364,7 @@ public sealed partial class Store : IDisposable
             HashCollisions = (ulong)Interlocked.Read(ref counters.HashCollisions),
             CompressedFragmentsWritten = (ulong)Interlocked.Read(ref counters.CompressedFragmentsWritten),
             CompressedBlocksWritten = (ulong)Interlocked.Read(ref counters.CompressedBlocksWritten),
-            CompressedFragmentsInPacker = 0,
+            CompressedFragmentsInPacker = (ulong)packer,
             ZeroBlocks = (ulong)Math.Max(0, Interlocked.Read(ref counters.ZeroBlocks)),
             DedupeSavedBlocks = saved > compressionSaved ? saved - compressionSaved : 0,
             CompressionSavedBlocks = compressionSaved,
@@ -418,6 +432,22 @@ public sealed partial class Store : IDisposable
         var watch = Stopwatch.StartNew();
         LoadMetadata(super);
         bool unclean = super.State == SuperBlockState.Dirty;
+        int operations = 0, blocks = 0;
+        if (unclean && !super.ReadOnly)
+        {
+            // A read-only mount replays too, in memory only, so that it shows what was committed.
+            try
+            {
+                (operations, blocks) = ReplayJournal(super);
+            }
+            catch (VdoFormatException e)
+            {
+                throw new VdoFormatException($"{e.Message}; the store was not mounted. `vdofuse check --repair {_directory}` discards the journal from there and repairs the store from its last checkpoint", e);
+            }
+            (long mapped, long zero) = _fileSystem.SumFileTallies();
+            Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
+            Interlocked.Exchange(ref _counters.ZeroBlocks, zero);
+        }
         if (_volume.IsReadOnly)
         {
             StoreLog.Opened(_logger, _directory, _geometry.PhysicalBlocks, _fileSystem.InodeCount, super.Sequence);
@@ -425,10 +455,15 @@ public sealed partial class Store : IDisposable
         }
         if (unclean)
         {
+            // Blocks written from now on must not be mistaken for ones of the run that crashed.
             _epoch++;
+            _journal.Epoch = _epoch;
             Interlocked.Increment(ref _counters.RecoveryCount);
             _fileSystem.RecoverAfterUncleanStop();
-            StoreLog.Recovered(_logger, _directory, super.Sequence, watch.ElapsedMilliseconds);
+            (long mapped, long zero) = _fileSystem.SumFileTallies();
+            Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
+            Interlocked.Exchange(ref _counters.ZeroBlocks, zero);
+            StoreLog.Recovered(_logger, _directory, super.Sequence, operations, blocks, watch.ElapsedMilliseconds);
         }
         // Orphans: unlinked files still open at the last close, clean or not.
         _fileSystem.ReclaimOrphans();
@@ -436,6 +471,76 @@ public sealed partial class Store : IDisposable
         StoreLog.Opened(_logger, _directory, _geometry.PhysicalBlocks, _fileSystem.InodeCount, _lastCut);
         _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "vdofuse-checkpoint" };
         _checkpointThread.Start();
+    }
+
+    /// <summary>
+    /// Recovery: replays every complete operation in the journal from the super block's head, in order, on
+    /// top of the checkpoint just loaded. Blocks the entries map are pinned first, so that pages the replay
+    /// allocates for the block map cannot take them. Returns (operations, journal blocks) replayed.
+    /// </summary>
+    private (int Operations, int Blocks) ReplayJournal(SuperBlock super)
+    {
+        JournalContents contents = JournalContents.Read(_device, _geometry, _journal.Head, super.Epoch);
+        var pinned = new List<Pbn>();
+        foreach ((ReadOnlyMemory<byte> records, _) in contents.Operations())
+        {
+            CollectMappedBlocks(records.Span, pinned);
+        }
+        foreach (Pbn pbn in pinned)
+        {
+            _depot.PinForReplay(pbn);
+        }
+        int operations = 0;
+        try
+        {
+            foreach ((ReadOnlyMemory<byte> records, int offset) in contents.Operations())
+            {
+                ulong sequence = contents.SequenceAt(offset);
+                string where = $"{_dataPath}: journal block {sequence} at block {_journal.PositionOf(sequence)}";
+                _fileSystem.Replay(records.Span, _volume, where);
+                operations++;
+            }
+        }
+        finally
+        {
+            foreach (Pbn pbn in pinned)
+            {
+                _depot.Unpin(pbn);
+            }
+        }
+        _depot.RecomputeTallies();
+        _journal.ContinueAfter(contents.LastSequence);
+        return (operations, contents.BlockCount);
+    }
+
+    /// <summary>Adds every block a Map record of the operation points to.</summary>
+    private static void CollectMappedBlocks(ReadOnlySpan<byte> records, List<Pbn> blocks)
+    {
+        // Only Map records are parsed here; the others are skipped by their sizes.
+        int position = 0;
+        while (position < records.Length)
+        {
+            var type = (JournalRecordType)records[position++];
+            switch (type)
+            {
+                case JournalRecordType.Map:
+                    int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(records[(position + 16)..]);
+                    position += 20;
+                    for (int i = 0; i < count; i++)
+                    {
+                        var mapping = BlockMap.BlockMapping.FromRaw(BinaryPrimitives.ReadUInt64LittleEndian(records[position..]));
+                        if (mapping.HasPhysicalBlock)
+                        {
+                            blocks.Add(mapping.Pbn);
+                        }
+                        position += 8;
+                    }
+                    break;
+                default:
+                    // Operations put their Map records first; the rest holds no mappings (replay parses it).
+                    return;
+            }
+        }
     }
 
     private byte[] ReadNamespace(SuperBlock super)

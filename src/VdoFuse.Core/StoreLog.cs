@@ -7,8 +7,8 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "opened store {Directory}: {PhysicalBlocks} blocks, {Inodes} inodes, checkpoint {Cut}")]
     public static partial void Opened(ILogger logger, string directory, ulong physicalBlocks, int inodes, ulong cut);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "store {Directory} was not closed cleanly: recovered to checkpoint {Cut} in {Milliseconds} ms")]
-    public static partial void Recovered(ILogger logger, string directory, ulong cut, long milliseconds);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "store {Directory} was not closed cleanly: recovered from checkpoint {Cut} by replaying {Operations} journal operations ({Blocks} journal blocks) in {Milliseconds} ms")]
+    public static partial void Recovered(ILogger logger, string directory, ulong cut, int operations, int blocks, long milliseconds);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "finished an interrupted checkpoint {Cut} from the double-write area ({Pages} pages)")]
     public static partial void FinishedInterruptedCheckpoint(ILogger logger, ulong cut, int pages);

@@ -12,6 +12,9 @@ public sealed class StoreOptions
     /// <summary>Most time between commits of acknowledged writes; bounds what a crash can lose. Default 1000 ms.</summary>
     public int CommitIntervalMs { get; set; } = 1000;
 
+    /// <summary>How long a lone compressible block waits for partners before the packer gives up on it. Default 2000 ms.</summary>
+    public int PackerTimeoutMs { get; set; } = 2000;
+
     /// <summary>Time between checkpoints of the metadata pages. Default 30000 ms.</summary>
     public int CheckpointIntervalMs { get; set; } = 30000;
 

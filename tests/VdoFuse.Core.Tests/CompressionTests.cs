@@ -96,6 +96,77 @@ public sealed class CompressionTests : IDisposable
     }
 
     [Fact]
+    public void PerFileUniqueBytesCountEachCompressedBlockOnceAndOnlyWhenTheFileHoldsAllItsFragments()
+    {
+        Store.Format(StorePath, TestStores.Tiny());
+        using Store store = Open();
+        IFileSystem fs = store.FileSystem;
+        InodeNumber alone = fs.CreateFile("alone");
+        fs.WriteAll(alone, 0, TestData.Text(5, 64));
+        VolumeStatistics stats = store.GetStatistics();
+        Assert.True(stats.DataBlocksUsed < 64, "the text did not compress");
+        // Deleting the file frees exactly the blocks it stored, however many fragments each holds.
+        Assert.Equal((stats.DataBlocksUsed * 4096).ToString(System.Globalization.CultureInfo.InvariantCulture), fs.Xattr(alone, "user.vdo.unique_physical_bytes"));
+        Assert.Equal("0", fs.Xattr(alone, "user.vdo.shared_blocks"));
+
+        // A second file sharing one fragment: that fragment's block is no longer the first file's alone.
+        InodeNumber other = fs.CreateFile("other");
+        fs.WriteAll(other, 0, TestData.Text(5, 64).AsSpan(0, 4096).ToArray());
+        Assert.Equal(stats.DataBlocksUsed, store.GetStatistics().DataBlocksUsed);
+        Assert.Equal("1", fs.Xattr(other, "user.vdo.shared_blocks"));
+        Assert.Equal("0", fs.Xattr(other, "user.vdo.unique_physical_bytes"));
+        ulong aloneUnique = ulong.Parse(fs.Xattr(alone, "user.vdo.unique_physical_bytes"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal((stats.DataBlocksUsed - 1) * 4096, aloneUnique);
+        Assert.NotEqual("0", fs.Xattr(alone, "user.vdo.shared_blocks"));
+    }
+
+    [Fact]
+    public void SmallWritesArePackedAcrossRequestsAndReadBackAfterRemount()
+    {
+        Store.Format(StorePath, TestStores.Tiny());
+        byte[] text = TestData.Text(7, 40);
+        byte[] random = Block(77);
+        using (Store store = Open())
+        {
+            IFileSystem fs = store.FileSystem;
+            InodeNumber file = fs.CreateFile("f");
+            // One 4 KiB write per request: nothing to pack within a request.
+            for (int i = 0; i < 40; i++)
+            {
+                fs.WriteAll(file, i * 4096, text.AsSpan(i * 4096, 4096).ToArray());
+            }
+            // Rewritten after it was queued: its waiting fragment is stale and must not come back.
+            fs.WriteAll(file, 3 * 4096, random);
+            ulong before = store.GetStatistics().DataBlocksUsed;
+            Assert.True(before >= 30, $"{before} data blocks before packing: the single-block writes were packed already");
+            Assert.True(store.GetStatistics().CompressedFragmentsInPacker > 0);
+            int freed = store.Volume.PackWaiting(drain: true, timeoutMs: 0);
+            VolumeStatistics stats = store.GetStatistics();
+            Assert.True(freed > 0);
+            Assert.Equal(0UL, stats.CompressedFragmentsInPacker);
+            // Text blocks pack two to four to a block (the background thread may have packed some bins already).
+            Assert.True(stats.DataBlocksUsed <= before * 2 / 3, $"{stats.DataBlocksUsed} data blocks after packing, {before} before, freed {freed}, fragments {stats.CompressedFragmentsWritten} in {stats.CompressedBlocksWritten} blocks");
+            Assert.Equal(stats.LogicalBlocksUsed - stats.DataBlocksUsed, stats.CompressionSavedBlocks);
+            byte[] expected = text.ToArray();
+            random.CopyTo(expected, 3 * 4096);
+            Assert.Equal(expected, fs.ReadAll(file));
+            Assert.True(StoreAudit.Run(store, null).IsConsistent);
+            CompressionAudit.Check(store);
+        }
+        using (Store store = Open())
+        {
+            byte[] expected = text.ToArray();
+            random.CopyTo(expected, 3 * 4096);
+            Assert.Equal(expected, store.FileSystem.ReadAll(store.FileSystem.Find("f")));
+            // Content equal to a packed fragment dedupes against its slot.
+            InodeNumber copy = store.FileSystem.CreateFile("copy");
+            ulong data = store.GetStatistics().DataBlocksUsed;
+            store.FileSystem.WriteAll(copy, 0, text.AsSpan(0, 4096).ToArray());
+            Assert.Equal(data, store.GetStatistics().DataBlocksUsed);
+        }
+    }
+
+    [Fact]
     public void RandomDataIsStoredUncompressedOneBlockEach()
     {
         Store.Format(StorePath, TestStores.Tiny());

@@ -51,7 +51,9 @@ public sealed class CrashTests
             Seed = seed,
         };
         var model = new Dictionary<string, byte[]>();
-        // States the store may come back as: the last fsync that returned, and one in progress at the crash.
+        // States the store may come back as: the one the last returned fsync saw, or any later one (the
+        // journal is a log of operations: a crash keeps a prefix of it, and a commit or checkpoint may have
+        // made more than the last fsync durable). Every state after an operation is recorded.
         var durable = new List<Dictionary<string, byte[]>> { Copy(model) };
         int settled = 0;
         StoreOptions options = TestStores.Options();
@@ -73,6 +75,8 @@ public sealed class CrashTests
                     {
                         content = [];
                         Assert.Equal(VdoStatus.Success, fs.Create(InodeNumber.Root, N(name), 0x1A4, Caller, out _));
+                        model[name] = content;
+                        durable.Add(Copy(model));
                     }
                     int offset = random.Next(0, 12 * 4096);
                     byte[] data = new byte[random.Next(1, 6 * 4096)];
@@ -88,10 +92,12 @@ public sealed class CrashTests
                     content.CopyTo(grown, 0);
                     data.CopyTo(grown, offset);
                     model[name] = grown;
+                    durable.Add(Copy(model));
                 }
                 else if (op == 5 && model.Remove(name))
                 {
                     Assert.Equal(VdoStatus.Success, fs.Unlink(InodeNumber.Root, N(name)));
+                    durable.Add(Copy(model));
                 }
                 else if (op == 6 && model.TryGetValue(name, out byte[]? old))
                 {
@@ -104,10 +110,10 @@ public sealed class CrashTests
                         break;
                     }
                     model[name] = old.AsSpan(0, size).ToArray();
+                    durable.Add(Copy(model));
                 }
                 else if (op >= 7)
                 {
-                    durable.Add(Copy(model));
                     if (fs.Fsync(InodeNumber.Root, dataOnly: false) == VdoStatus.Success && !faulty.HasCrashed)
                     {
                         settled = durable.Count - 1;

@@ -148,10 +148,6 @@ internal static class MountCommand
         {
             CliLog.ConfigurationFile(logger, settings.ConfigFile);
         }
-        foreach (string notice in settings.Notices)
-        {
-            CliLog.NotActedUpon(logger, notice);
-        }
 
         StoreProbe probe = Store.Probe(storePath);
         if (create && probe is StoreProbe.Missing or StoreProbe.Empty)

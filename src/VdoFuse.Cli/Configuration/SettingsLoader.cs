@@ -104,6 +104,7 @@ internal static class SettingsLoader
             Dedupe = store.Dedupe,
             Compress = store.Compress,
             CommitIntervalMs = check.Range(store.CommitIntervalMs, "Store:commit_interval_ms", 10, 3_600_000),
+            PackerTimeoutMs = check.Range(store.PackerTimeoutMs, "Store:packer_timeout_ms", 0, 60_000),
             CheckpointIntervalMs = check.Range(store.CheckpointIntervalMs, "Store:checkpoint_interval_ms", 100, 86_400_000),
             PhysicalZones = check.Range(store.PhysicalZones, "Store:physical_zones", 0, 1024),
             LockStripes = check.Range(store.LockStripes, "Store:lock_stripes", 0, 1 << 20),
@@ -112,7 +113,6 @@ internal static class SettingsLoader
             ReadOnly = store.ReadOnly,
             LockWaitMs = check.Range(store.LockWaitMs, "Store:lock_wait_ms", 0, 3_600_000),
         };
-        check.Range(store.PackerTimeoutMs, "Store:packer_timeout_ms", 0, 60_000);
         if (storeOptions.LockStripes > 0 && !IsPowerOfTwo(storeOptions.LockStripes))
         {
             check.Problem("Store:lock_stripes", $"{storeOptions.LockStripes} is not 0 or a power of two");
@@ -187,15 +187,6 @@ internal static class SettingsLoader
         {
             throw new ConfigurationException(check.Problems);
         }
-        var notices = new List<string>();
-        if (check.IsGiven("Store:checkpoint_interval_ms") && store.CheckpointIntervalMs != new StoreOptions().CheckpointIntervalMs)
-        {
-            notices.Add($"Store:checkpoint_interval_ms = {store.CheckpointIntervalMs} is accepted but not acted upon yet: every commit is a checkpoint until the recovery journal exists");
-        }
-        if (check.IsGiven("Store:packer_timeout_ms") && store.PackerTimeoutMs != 0)
-        {
-            notices.Add($"Store:packer_timeout_ms = {store.PackerTimeoutMs} is accepted but not acted upon yet: fragments are packed within each write request, so none waits");
-        }
         return new VdoFuseSettings
         {
             Store = storeOptions,
@@ -204,7 +195,6 @@ internal static class SettingsLoader
             LogLevel = level,
             LogFile = string.IsNullOrWhiteSpace(logging.LogFile) ? null : Path.GetFullPath(logging.LogFile),
             ConfigFile = usedFile,
-            Notices = notices,
         };
     }
 

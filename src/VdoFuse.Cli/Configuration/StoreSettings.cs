@@ -23,7 +23,7 @@ public sealed class StoreSettings
     [ConfigurationKeyName("commit_interval_ms")]
     public int CommitIntervalMs { get; set; } = s_defaults.CommitIntervalMs;
 
-    /// <summary>Time between metadata checkpoints. Accepted, not acted upon yet: every commit is a checkpoint until the recovery journal exists.</summary>
+    /// <summary>Time between metadata checkpoints: bounds the recovery journal replayed after a crash.</summary>
     [ConfigurationKeyName("checkpoint_interval_ms")]
     public int CheckpointIntervalMs { get; set; } = s_defaults.CheckpointIntervalMs;
 
@@ -39,12 +39,9 @@ public sealed class StoreSettings
     [ConfigurationKeyName("block_map_cache")]
     public string BlockMapCache { get; set; } = FormatSettings.Short(s_defaults.BlockMapCacheBytes);
 
-    /// <summary>
-    /// Most time a fragment waits in a packer bin for partners. Accepted, not acted upon yet: the packer packs the
-    /// fragments of one write request and its bins never outlive the request, so nothing waits (0).
-    /// </summary>
+    /// <summary>How long a lone compressible block (no partner in its own write) waits in the packer across requests.</summary>
     [ConfigurationKeyName("packer_timeout_ms")]
-    public int PackerTimeoutMs { get; set; }
+    public int PackerTimeoutMs { get; set; } = s_defaults.PackerTimeoutMs;
 
     /// <summary>Do not list user.vdo.* xattrs on files.</summary>
     [ConfigurationKeyName("hide_vdo_xattrs")]

@@ -21,7 +21,4 @@ internal sealed class VdoFuseSettings
 
     /// <summary>The configuration file that was read, if any.</summary>
     public string? ConfigFile { get; init; }
-
-    /// <summary>Keys given that the core does not act upon yet, one line each, for a warning at mount.</summary>
-    public IReadOnlyList<string> Notices { get; init; } = [];
 }

@@ -32,8 +32,4 @@ internal static partial class CliLog
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "Configuration file: {File}")]
     public static partial void ConfigurationFile(ILogger logger, string file);
-
-    /// <summary>A key given that the core does not act upon yet (the message says which and why).</summary>
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "{Notice}")]
-    public static partial void NotActedUpon(ILogger logger, string notice);
 }

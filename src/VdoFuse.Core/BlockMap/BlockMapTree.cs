@@ -169,22 +169,25 @@ internal sealed class BlockMapTree
 
     /// <summary>
     /// Unmaps every LBN at or beyond <paramref name="startLbn"/>, calling <paramref name="removed"/> for each
-    /// mapping dropped (under the gate, with the generation to tag frees with), and frees pages that cover only
-    /// removed LBNs; from 0 the whole tree goes and the root becomes empty. Takes the gate shared per page.
+    /// mapping dropped (under the gate, with the free tag that <paramref name="section"/> returned for that
+    /// gate section: it journals the unmap when a checkpoint cut fell since it last did), and frees pages that
+    /// cover only removed LBNs; from 0 the whole tree goes and the root becomes empty. Takes the gate shared
+    /// per page.
     /// </summary>
-    public void RemoveFrom(ref BlockMapRoot root, ulong startLbn, CheckpointGate gate, Action<BlockMapping, ulong> removed)
+    public void RemoveFrom(ref BlockMapRoot root, ulong startLbn, CheckpointGate gate, Func<ulong> section, Action<BlockMapping, ulong> removed)
     {
         if (root.Height == 0 || startLbn >= BlockMapRoot.Capacity(root.Height))
         {
             return;
         }
-        RemoveInPage(root.Root, root.Height - 1, 0, startLbn, gate, removed);
+        RemoveInPage(root.Root, root.Height - 1, 0, startLbn, gate, section, removed);
         if (startLbn == 0)
         {
             gate.EnterShared();
             try
             {
-                FreePage(root.Root, gate.Generation);
+                section();
+                FreePage(root.Root, SlabDepot.MetadataTag(gate.Generation));
                 root = BlockMapRoot.Empty;
             }
             finally
@@ -232,7 +235,7 @@ internal sealed class BlockMapTree
         }
     }
 
-    private void RemoveInPage(Pbn pbn, int level, ulong baseLbn, ulong startLbn, CheckpointGate gate, Action<BlockMapping, ulong> removed)
+    private void RemoveInPage(Pbn pbn, int level, ulong baseLbn, ulong startLbn, CheckpointGate gate, Func<ulong> section, Action<BlockMapping, ulong> removed)
     {
         BlockMapPage page = _cache.Acquire(pbn);
         try
@@ -244,14 +247,14 @@ internal sealed class BlockMapTree
                 gate.EnterShared();
                 try
                 {
-                    ulong generation = gate.Generation;
+                    ulong tag = section();
                     bool changed = false;
                     for (int i = first; i < BlockMapPage.EntriesPerPage; i++)
                     {
                         BlockMapping entry = page.GetEntry(i);
                         if (entry.State != MappingState.Unmapped)
                         {
-                            removed(entry, generation);
+                            removed(entry, tag);
                             page.SetEntry(i, BlockMapping.Unmapped);
                             changed = true;
                         }
@@ -275,15 +278,16 @@ internal sealed class BlockMapTree
                     continue;
                 }
                 ulong childBase = baseLbn + (ulong)i * span;
-                RemoveInPage(entry.Pbn, level - 1, childBase, startLbn, gate, removed);
+                RemoveInPage(entry.Pbn, level - 1, childBase, startLbn, gate, section, removed);
                 if (childBase >= startLbn)
                 {
                     gate.EnterShared();
                     try
                     {
+                        section();
                         page.SetEntry(i, BlockMapping.Unmapped);
                         _cache.MarkDirty(page);
-                        FreePage(entry.Pbn, gate.Generation);
+                        FreePage(entry.Pbn, SlabDepot.MetadataTag(gate.Generation));
                     }
                     finally
                     {
@@ -298,9 +302,10 @@ internal sealed class BlockMapTree
         }
     }
 
-    private void FreePage(Pbn pbn, ulong generation)
+    /// <summary>Frees a page the last checkpoint may still hold: reusable only once the next one is complete.</summary>
+    private void FreePage(Pbn pbn, ulong tag)
     {
         _cache.Drop(pbn);
-        _depot.RemoveReferences(pbn, 1, generation);
+        _depot.RemoveReferences(pbn, 1, tag);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using VdoFuse.Core.Journal;
 
 namespace VdoFuse.Core.Namespace;
 
@@ -56,6 +57,11 @@ public sealed partial class FileSystem
             {
                 directory.ModificationTime = directory.ChangeTime = now;
             }
+            JournalOp op = JournalOp.Begin();
+            op.Link(directory.Number, key, node.Number);
+            AddInode(op, node);
+            AddInode(op, directory);
+            _journal.Append(op);
         }
         finally
         {
@@ -162,6 +168,10 @@ public sealed partial class FileSystem
             }
             Timestamp now = Timestamp.Now();
             StampChanged(now, from, to, source, displaced);
+            JournalOp op = JournalOp.Begin();
+            op.Unlink(from.Number, sourceKey);
+            op.Link(to.Number, targetKey, source.Number);
+            JournalInodes(op, from, to, source, displaced);
         }
         finally
         {
@@ -203,8 +213,28 @@ public sealed partial class FileSystem
             }
         }
         StampChanged(Timestamp.Now(), from, to, source, target);
+        JournalOp op = JournalOp.Begin();
+        op.Link(from.Number, sourceKey, target.Number);
+        op.Link(to.Number, targetKey, source.Number);
+        JournalInodes(op, from, to, source, target);
         NoteChange();
         return VdoStatus.Success;
+    }
+
+    /// <summary>Adds the attributes of the inodes a rename touched (each once) and appends the operation.</summary>
+    private void JournalInodes(JournalOp op, Inode from, Inode to, Inode source, Inode? other)
+    {
+        AddInode(op, from);
+        if (to != from)
+        {
+            AddInode(op, to);
+        }
+        AddInode(op, source);
+        if (other is not null)
+        {
+            AddInode(op, other);
+        }
+        _journal.Append(op);
     }
 
     private static void StampChanged(Timestamp now, Inode from, Inode to, Inode source, Inode? other)
@@ -313,6 +343,11 @@ public sealed partial class FileSystem
             {
                 node.ChangeTime = now;
             }
+            JournalOp op = JournalOp.Begin();
+            op.Unlink(from.Number, key);
+            AddInode(op, from);
+            AddInode(op, node);
+            _journal.Append(op);
         }
         finally
         {

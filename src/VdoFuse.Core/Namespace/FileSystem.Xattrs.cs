@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using VdoFuse.Core.BlockMap;
+using VdoFuse.Core.Journal;
 using VdoFuse.Core.Stats;
 
 namespace VdoFuse.Core.Namespace;
@@ -54,6 +55,10 @@ public sealed partial class FileSystem
             }
             xattrs[key] = value.ToArray();
             node.ChangeTime = Timestamp.Now();
+            JournalOp op = JournalOp.Begin();
+            op.XattrSet(node.Number, key, value);
+            AddInode(op, node);
+            _journal.Append(op);
         }
         NoteChange();
         return VdoStatus.Success;
@@ -139,6 +144,10 @@ public sealed partial class FileSystem
                 return VdoStatus.NoAttribute;
             }
             node.ChangeTime = Timestamp.Now();
+            JournalOp op = JournalOp.Begin();
+            op.XattrRemove(node.Number, key);
+            AddInode(op, node);
+            _journal.Append(op);
         }
         NoteChange();
         return VdoStatus.Success;
@@ -240,8 +249,11 @@ public sealed partial class FileSystem
     private FileStatistics FileStatisticsOf(Inode node)
     {
         Volume.VolumeFile data = node.Data!;
+        // Shared and unique depend on other files' references too: the cache holds while nothing at all changed
+        // (the journal's operation count), which is when getfattr -d and stats --files read it repeatedly.
+        long operations = _journal.AppendCount;
         FileStatistics? cached = node.CachedStatistics;
-        if (cached is not null && cached.Version == Volatile.Read(ref data.Version))
+        if (cached is not null && cached.Version == Volatile.Read(ref data.Version) && cached.JournalOperations == operations)
         {
             return cached;
         }
@@ -252,6 +264,9 @@ public sealed partial class FileSystem
             ulong mapped = 0, zero = 0, shared = 0, compressed = 0, unique = 0;
             double fairShare = 0;
             Slabs.SlabDepot depot = _volume.Depot;
+            // References this file holds to each block: a block whose every reference is this file's is freed
+            // by deleting it (for a compressed block, all its fragments), the others are shared with other files.
+            var references = new Dictionary<ulong, int>();
             _volume.Tree.Walk(data.Root, static (_, _) => { }, (_, mapping) =>
             {
                 if (mapping.State == MappingState.Zero)
@@ -268,19 +283,23 @@ public sealed partial class FileSystem
                 {
                     compressed++;
                 }
+                references[mapping.Pbn.Value] = references.GetValueOrDefault(mapping.Pbn.Value) + 1;
                 byte count = depot.GetCount(mapping.Pbn);
-                if (count > 1)
-                {
-                    shared++;
-                }
-                else
+                fairShare += count == 0 ? 1 : 1.0 / count;
+            });
+            foreach ((ulong pbn, int held) in references)
+            {
+                if (held >= depot.GetCount(new Pbn(pbn)))
                 {
                     unique += Format.Geometry.BlockSize;
                 }
-                fairShare += count == 0 ? 1 : 1.0 / count;
-            });
+                else
+                {
+                    shared += (ulong)held;
+                }
+            }
             int saving = mapped == 0 ? 0 : (int)Math.Round(100 * (1 - fairShare / mapped));
-            var result = new FileStatistics(version, data.Size, mapped, zero, shared, compressed, unique, saving);
+            var result = new FileStatistics(version, operations, data.Size, mapped, zero, shared, compressed, unique, saving);
             node.CachedStatistics = result;
             return result;
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using VdoFuse.Core.Journal;
 using VdoFuse.Core.Stats;
 using VdoFuse.Core.Volume;
 
@@ -30,6 +31,7 @@ public sealed partial class FileSystem : IFileSystem
     private readonly ReaderWriterLockSlim _namespaceLock = new(LockRecursionPolicy.NoRecursion);
     private readonly ConcurrentDictionary<ulong, Inode> _inodes = new();
     private readonly Volume.Volume _volume;
+    private readonly RecoveryJournal _journal;
     private readonly Func<VolumeStatistics> _volumeStatistics;
     private readonly Func<VdoStatus> _commit;
     private readonly bool _hideVdoXattrs;
@@ -39,9 +41,10 @@ public sealed partial class FileSystem : IFileSystem
     // Bumped by every change, so that the periodic checkpoint can tell whether there is anything to write.
     private long _changeCount;
 
-    internal FileSystem(Volume.Volume volume, Func<VolumeStatistics> volumeStatistics, Func<VdoStatus> commit, bool hideVdoXattrs, ILogger logger)
+    internal FileSystem(Volume.Volume volume, RecoveryJournal journal, Func<VolumeStatistics> volumeStatistics, Func<VdoStatus> commit, bool hideVdoXattrs, ILogger logger)
     {
         _volume = volume;
+        _journal = journal;
         _volumeStatistics = volumeStatistics;
         _commit = commit;
         _hideVdoXattrs = hideVdoXattrs;
@@ -194,6 +197,7 @@ public sealed partial class FileSystem : IFileSystem
                 node.ModificationTime = now;
             }
             node.ChangeTime = (fields & SetAttributesFields.ChangeTime) != 0 ? request.ChangeTime : now;
+            JournalInode(node);
         }
         NoteChange();
         attributes = AttributesOf(node);
@@ -301,9 +305,10 @@ public sealed partial class FileSystem : IFileSystem
             // relatime: the access time moves only when it is older than the last change.
             lock (node.Lock)
             {
-                if (node.AccessTime.CompareTo(node.ModificationTime) <= 0)
+                if (node.AccessTime.CompareTo(node.ModificationTime) <= 0 && !_volume.IsReadOnly)
                 {
                     node.AccessTime = Timestamp.Now();
+                    JournalInode(node);
                 }
             }
         }
@@ -485,6 +490,11 @@ public sealed partial class FileSystem : IFileSystem
             {
                 directory.ModificationTime = directory.ChangeTime = now;
             }
+            JournalOp op = JournalOp.Begin();
+            AddInode(op, node);
+            op.Link(directory.Number, key, node.Number);
+            AddInode(op, directory);
+            _journal.Append(op);
         }
         finally
         {
@@ -583,6 +593,7 @@ public sealed partial class FileSystem : IFileSystem
                 node.ModificationTime = now;
             }
             node.ChangeTime = now;
+            JournalInode(node);
         }
         NoteChange();
     }
@@ -614,6 +625,9 @@ public sealed partial class FileSystem : IFileSystem
         try
         {
             _inodes.TryRemove(node.Number.Value, out _);
+            JournalOp op = JournalOp.Begin();
+            op.Free(node.Number);
+            _journal.Append(op);
         }
         finally
         {

@@ -192,6 +192,10 @@ internal static class CompressedBlock
         return true;
     }
 
+    /// <summary>Decodes one bare fragment (as <see cref="Compress"/> made it) into 4 KiB; false if it does not decode to exactly that.</summary>
+    public static bool TryDecodeFragment(ReadOnlySpan<byte> fragment, Span<byte> destination) =>
+        LZ4Codec.Decode(fragment, destination[..BlockSize]) == BlockSize;
+
     /// <summary>The fragment count of a block that passed <see cref="Check"/>.</summary>
     public static int FragmentCount(ReadOnlySpan<byte> block) => block[CountOffset];
 

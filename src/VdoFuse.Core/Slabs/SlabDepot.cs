@@ -11,8 +11,11 @@ namespace VdoFuse.Core.Slabs;
 /// Slab s occupies [DepotStart + s * stride, +SlabSizeBlocks) for data, followed by its reference-count
 /// blocks. Slabs are dealt to physical zones round-robin; each zone's lock guards its slabs' counts, pending
 /// bits and tallies (<see cref="PhysicalZone"/>). A count that falls to 0 does not make the block allocatable:
-/// it becomes a pending free tagged with the checkpoint generation that must be durable first (the caller
-/// passes it), and <see cref="ReleasePending"/> frees it after that checkpoint.
+/// it becomes a pending free with a tag saying what must be durable first (the caller passes it), and
+/// <see cref="ReleasePending"/> frees it then. A data block waits for the journal block holding the entry
+/// that freed it (replay never reads a data block, it only moves counts); a block-map or namespace page
+/// (<see cref="MetadataTag"/>) waits for the next checkpoint, because the last one may still hold it and
+/// replay reads pages.
 ///
 /// A small reserve of free blocks is kept for metadata (block-map and namespace pages), so that deletes and
 /// truncates still work on a full volume.
@@ -36,6 +39,11 @@ internal sealed class SlabDepot
     private int _nextZone;
     // See NamespaceReserveBlocks.
     private long _namespaceReserve;
+
+    private const ulong MetadataFlag = 1UL << 63;
+
+    /// <summary>The free tag of a metadata page freed while checkpoint <paramref name="nextCheckpoint"/> is the next one.</summary>
+    public static ulong MetadataTag(ulong nextCheckpoint) => MetadataFlag | nextCheckpoint;
 
     public SlabDepot(Geometry geometry, int zoneCount)
     {
@@ -375,8 +383,12 @@ internal sealed class SlabDepot
         }
     }
 
-    /// <summary>Makes every pending free whose generation is at most <paramref name="durableGeneration"/> allocatable.</summary>
-    public void ReleasePending(ulong durableGeneration)
+    /// <summary>
+    /// Makes allocatable every pending data block whose journal block is durable (tag at most
+    /// <paramref name="durableSequence"/>) and every pending page freed before the completed checkpoint
+    /// <paramref name="completedCheckpoint"/>.
+    /// </summary>
+    public void ReleasePending(ulong durableSequence, ulong completedCheckpoint)
     {
         foreach (PhysicalZone zone in _zones)
         {
@@ -390,7 +402,10 @@ internal sealed class SlabDepot
                     PendingFree entry = list[i];
                     // A pinned block is being verified as a dedupe candidate: reusing it now could change its
                     // content under the verifier, so it waits for the next release.
-                    if (entry.Generation > durableGeneration || zone.Pins.ContainsKey(entry.Pbn))
+                    bool durable = (entry.Generation & MetadataFlag) != 0
+                        ? (entry.Generation & ~MetadataFlag) <= completedCheckpoint
+                        : entry.Generation <= durableSequence;
+                    if (!durable || zone.Pins.ContainsKey(entry.Pbn))
                     {
                         list[kept++] = entry;
                         continue;
@@ -430,6 +445,55 @@ internal sealed class SlabDepot
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Recovery: keeps a block that a journal entry will map from being taken for a block-map page while
+    /// earlier entries are replayed (it is free in the checkpoint). <see cref="Unpin"/> afterwards.
+    /// </summary>
+    public void PinForReplay(Pbn pbn)
+    {
+        if (TryLocate(pbn, out int slab, out _))
+        {
+            PhysicalZone zone = ZoneOf(slab);
+            lock (zone.Lock)
+            {
+                zone.Pins[pbn.Value] = zone.Pins.GetValueOrDefault(pbn.Value) + 1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recovery: one more reference, from a replayed mapping; a free block (new data after the checkpoint)
+    /// goes to 1. False for a metadata block, a full one or one outside the slabs: the journal does not fit
+    /// the checkpoint. Tallies are recomputed after replay (<see cref="RecomputeTallies"/>).
+    /// </summary>
+    public bool AddReferenceForReplay(Pbn pbn)
+    {
+        if (!TryLocate(pbn, out int slab, out int offset))
+        {
+            return false;
+        }
+        PhysicalZone zone = ZoneOf(slab);
+        lock (zone.Lock)
+        {
+            byte count = _counts[slab][offset];
+            if (count >= ReferenceCount.Maximum)
+            {
+                return false;
+            }
+            ulong bit = 1UL << (offset & 63);
+            if ((_pending[slab][offset >> 6] & bit) != 0)
+            {
+                // Freed by an earlier entry and mapped again by this one, as the original run did after the
+                // first entry became durable.
+                _pending[slab][offset >> 6] &= ~bit;
+                zone.PendingFrees.RemoveAll(entry => entry.Pbn == pbn.Value);
+            }
+            _counts[slab][offset] = (byte)(count + 1);
+            MarkDirtyLocked(slab, offset);
+            return true;
         }
     }
 

@@ -23,9 +23,7 @@ public sealed partial class Volume
         try
         {
             bool shrink = newSize < file.Size;
-            _gate.EnterShared();
-            file.Size = newSize;
-            _gate.ExitShared();
+            SetSizeUnderGate(file, newSize);
             file.Version++;
             if (!shrink)
             {
@@ -65,9 +63,7 @@ public sealed partial class Volume
         try
         {
             RemoveMappingsLocked(file, 0);
-            _gate.EnterShared();
-            file.Size = 0;
-            _gate.ExitShared();
+            SetSizeUnderGate(file, 0);
             file.Version++;
         }
         finally
@@ -95,6 +91,7 @@ public sealed partial class Volume
 
     private void RemoveMappingsLocked(VolumeFile file, ulong fromLbn)
     {
-        _tree.RemoveFrom(ref file.Root, fromLbn, _gate, (old, generation) => AccountMappingChange(file, old, BlockMapping.Unmapped, generation));
+        var journaling = new UnmapJournaling(this, file, fromLbn, ulong.MaxValue);
+        _tree.RemoveFrom(ref file.Root, fromLbn, _gate, journaling.Section, (old, tag) => AccountMappingChange(file, old, BlockMapping.Unmapped, tag));
     }
 }

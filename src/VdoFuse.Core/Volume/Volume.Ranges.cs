@@ -1,5 +1,7 @@
 using System.Buffers;
 using VdoFuse.Core.BlockMap;
+using VdoFuse.Core.Journal;
+using VdoFuse.Core.Slabs;
 
 namespace VdoFuse.Core.Volume;
 
@@ -132,9 +134,7 @@ public sealed partial class Volume
             }
             if (extendTo > file.Size)
             {
-                _gate.EnterShared();
-                file.Size = extendTo;
-                _gate.ExitShared();
+                SetSizeUnderGate(file, extendTo);
             }
             file.Version++;
             return VdoStatus.Success;
@@ -171,9 +171,7 @@ public sealed partial class Volume
         {
             if (newSize > file.Size)
             {
-                _gate.EnterShared();
-                file.Size = newSize;
-                _gate.ExitShared();
+                SetSizeUnderGate(file, newSize);
                 file.Version++;
             }
             return VdoStatus.Success;
@@ -305,9 +303,7 @@ public sealed partial class Volume
         }
         if (status == VdoStatus.Success && destinationEnd > destination.Size)
         {
-            _gate.EnterShared();
-            destination.Size = destinationEnd;
-            _gate.ExitShared();
+            SetSizeUnderGate(destination, destinationEnd);
         }
         return status;
     }
@@ -350,9 +346,8 @@ public sealed partial class Volume
                     {
                         return status;
                     }
-                    ulong generation = _gate.Generation;
                     int first = BlockMapTree.IndexAt(lbn, 0);
-                    bool dirty = false;
+                    // Increments first, then the journal entry, then the map and the decrements (Volume's order).
                     for (int i = 0; i < run; i++)
                     {
                         BlockMapping updated = mappings[i];
@@ -361,20 +356,37 @@ public sealed partial class Volume
                         {
                             full[i] = true;
                             fullCount++;
+                        }
+                        else if (updated.State == MappingState.Compressed)
+                        {
+                            Interlocked.Increment(ref _counters.CompressedReferencesLive);
+                        }
+                    }
+                    JournalOp op = JournalOp.Begin();
+                    op.MapHeader(destination.Owner, lbn, run);
+                    for (int i = 0; i < run; i++)
+                    {
+                        // A block left to the copy below keeps its mapping here: replay skips unchanged entries.
+                        op.MapEntry(full[i] ? leaf!.GetEntry(first + i) : mappings[i]);
+                    }
+                    ulong tag = _journal.Append(op);
+                    bool dirty = false;
+                    for (int i = 0; i < run; i++)
+                    {
+                        if (full[i])
+                        {
                             continue;
                         }
+                        BlockMapping updated = mappings[i];
                         BlockMapping old = leaf!.GetEntry(first + i);
                         if (old == updated)
                         {
-                            if (updated.HasPhysicalBlock)
-                            {
-                                _depot.RemoveReferences(updated.Pbn, 1, generation);
-                            }
+                            DropReference(destination, updated, tag);
                             continue;
                         }
                         leaf.SetEntry(first + i, updated);
                         dirty = true;
-                        AccountMappingChange(destination, old, updated, generation);
+                        AccountMappingChange(destination, old, updated, tag);
                     }
                     if (dirty)
                     {
@@ -560,10 +572,10 @@ public sealed partial class Volume
             RemoveMappingsLocked(file, 0);
             return;
         }
-        UnmapInPageLocked(file, root.Root, root.Height - 1, 0, firstLbn, endLbn);
+        UnmapInPageLocked(file, root.Root, root.Height - 1, 0, firstLbn, endLbn, new UnmapJournaling(this, file, firstLbn, endLbn));
     }
 
-    private void UnmapInPageLocked(VolumeFile file, Pbn pbn, int level, ulong baseLbn, ulong firstLbn, ulong endLbn)
+    private void UnmapInPageLocked(VolumeFile file, Pbn pbn, int level, ulong baseLbn, ulong firstLbn, ulong endLbn, UnmapJournaling journaling)
     {
         BlockMapPage page = _tree.Cache.Acquire(pbn);
         try
@@ -576,7 +588,7 @@ public sealed partial class Volume
                 _gate.EnterShared();
                 try
                 {
-                    ulong generation = _gate.Generation;
+                    ulong tag = journaling.Section();
                     bool changed = false;
                     for (int i = first; i <= last; i++)
                     {
@@ -584,7 +596,7 @@ public sealed partial class Volume
                         if (old.State != MappingState.Unmapped)
                         {
                             page.SetEntry(i, BlockMapping.Unmapped);
-                            AccountMappingChange(file, old, BlockMapping.Unmapped, generation);
+                            AccountMappingChange(file, old, BlockMapping.Unmapped, tag);
                             changed = true;
                         }
                     }
@@ -607,17 +619,18 @@ public sealed partial class Volume
                     continue;
                 }
                 ulong childBase = baseLbn + (ulong)i * span;
-                UnmapInPageLocked(file, entry.Pbn, level - 1, childBase, firstLbn, endLbn);
+                UnmapInPageLocked(file, entry.Pbn, level - 1, childBase, firstLbn, endLbn, journaling);
                 if (childBase >= firstLbn && childBase + span <= endLbn)
                 {
                     // The child covers only punched LBNs: it is empty now, free it.
                     _gate.EnterShared();
                     try
                     {
+                        journaling.Section();
                         page.SetEntry(i, BlockMapping.Unmapped);
                         _tree.Cache.MarkDirty(page);
                         _tree.Cache.Drop(entry.Pbn);
-                        _depot.RemoveReferences(entry.Pbn, 1, _gate.Generation);
+                        _depot.RemoveReferences(entry.Pbn, 1, SlabDepot.MetadataTag(_gate.Generation));
                     }
                     finally
                     {

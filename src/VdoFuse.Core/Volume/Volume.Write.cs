@@ -1,6 +1,7 @@
 using System.Buffers;
 using VdoFuse.Core.BlockMap;
 using VdoFuse.Core.Dedupe;
+using VdoFuse.Core.Journal;
 using VdoFuse.Core.Packer;
 using VdoFuse.Index;
 
@@ -96,6 +97,10 @@ public sealed partial class Volume
                 if (status != VdoStatus.Success)
                 {
                     return status;
+                }
+                if (round == 0)
+                {
+                    QueueLoneFragments(file, firstLbn, count, groups, groupCount, scratch, scratch.Names);
                 }
                 if (!AnyUnresolved(groups, groupCount))
                 {
@@ -384,7 +389,6 @@ public sealed partial class Volume
                 leaves.Add(leaf!);
                 lbn += (ulong)(BlockMapPage.EntriesPerPage - BlockMapTree.IndexAt(lbn, 0));
             }
-            ulong generation = _gate.Generation;
 
             for (int g = 0; g < groupCount; g++)
             {
@@ -434,6 +438,8 @@ public sealed partial class Volume
                 ResolveMembers(g, take, BlockMapping.Uncompressed(pbn), count, scratch);
             }
 
+            // Every increment is applied; journal the changes before any decrement (see the class comment).
+            ulong tag = JournalMappings(file, firstLbn, count, endByte, scratch);
             int leafIndex = 0;
             BlockMapPage current = leaves[0];
             bool dirty = false;
@@ -459,7 +465,7 @@ public sealed partial class Volume
                 current.SetEntry(entry, updated);
                 scratch.States[i] = 2;
                 dirty = true;
-                AccountMappingChange(file, old, updated, generation);
+                AccountMappingChange(file, old, updated, tag);
             }
             if (dirty)
             {
@@ -480,6 +486,40 @@ public sealed partial class Volume
             }
             leaves.Clear();
         }
+    }
+
+    /// <summary>
+    /// Appends one operation: a Map record per run of blocks resolved in this round (state 1), and the new
+    /// size when the write grows the file. Returns the free tag. Under the gate.
+    /// </summary>
+    private ulong JournalMappings(VolumeFile file, ulong firstLbn, int count, ulong endByte, WriteScratch scratch)
+    {
+        JournalOp op = JournalOp.Begin();
+        int i = 0;
+        while (i < count)
+        {
+            if (scratch.States[i] != 1)
+            {
+                i++;
+                continue;
+            }
+            int end = i + 1;
+            while (end < count && scratch.States[end] == 1)
+            {
+                end++;
+            }
+            op.MapHeader(file.Owner, firstLbn + (ulong)i, end - i);
+            for (int j = i; j < end; j++)
+            {
+                op.MapEntry(scratch.Mappings[j]);
+            }
+            i = end;
+        }
+        if (endByte > file.Size)
+        {
+            op.Size(file.Owner, endByte);
+        }
+        return op.IsEmpty ? 0 : _journal.Append(op);
     }
 
     /// <summary>Gives the first <paramref name="take"/> unresolved blocks of group <paramref name="g"/> the mapping.</summary>
