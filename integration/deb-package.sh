@@ -15,7 +15,7 @@ if dpkg-query -W -f='${Status}' vdofuse 2>/dev/null | grep -q 'installed'; then
     fail "a vdofuse package is already installed; this test will not replace or remove it"
 fi
 
-T=$(mktemp -d /tmp/vdofuse-it-deb.XXXXXX)
+T=$(mktemp -d -t vdofuse-it-deb.XXXXXX)
 STORE=$T/store
 MNT=$T/mnt
 installed=0

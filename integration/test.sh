@@ -13,7 +13,11 @@ require_fuse_device || true   # the mount tests say why they fail (CI) or skip (
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 LOG=$(mktemp -t vdofuse-test.XXXXXX.log)
-trap 'rm -f "$LOG"' EXIT
+# Every temporary folder of this run (test stores, mountpoints, images) lives under RUN_TMP, so that the check
+# for leftovers below sees only this run's mounts and daemons, never those of another run on the same machine.
+RUN_TMP=$(mktemp -d /tmp/vdofuse-run.XXXXXX)
+chmod 0755 "$RUN_TMP"   # tests that act as an unprivileged user must reach their folders in it
+trap 'rm -f "$LOG"; rm -rf --one-file-system "$RUN_TMP" 2>/dev/null || true' EXIT
 
 echo "test.sh: building (Release, warnings are errors)"
 dotnet build VdoFuse.sln -c Release -nologo -v quiet
@@ -23,17 +27,18 @@ args=(test VdoFuse.sln -c Release --no-build -nologo --blame-hang-timeout 8m)
 [[ -n ${TEST_SERIAL:-} ]] && args+=(-m:1)
 
 status=0
-timeout --kill-after=30s 24m dotnet "${args[@]}" 2>&1 | tee "$LOG" || status=$?
+# MSBuild nodes must not outlive the run: their pipes would be in RUN_TMP, which is removed at the end.
+TMPDIR=$RUN_TMP MSBUILDDISABLENODEREUSE=1 timeout --kill-after=30s 24m dotnet "${args[@]}" 2>&1 | tee "$LOG" || status=$?
 
-# No test may leave a mount or a daemon behind, pass or fail.
-leftover=$(awk '$3 ~ /^fuse(\.|$)/ && $2 ~ /vdofuse-it-/' /proc/mounts || true)
+# No test may leave a mount or a daemon behind, pass or fail (only this run's, under RUN_TMP, are looked at).
+leftover=$(awk -v run="$RUN_TMP/" '$3 ~ /^fuse(\.|$)/ && index($2, run) == 1' /proc/mounts || true)
 if [[ -n $leftover ]]; then
     echo "test.sh: FUSE mounts left behind by the tests:"
     echo "$leftover"
-    awk '$3 ~ /^fuse(\.|$)/ && $2 ~ /vdofuse-it-/ {print $2}' /proc/mounts | while read -r mnt; do fusermount3 -uz "$mnt" || true; done
+    awk -v run="$RUN_TMP/" '$3 ~ /^fuse(\.|$)/ && index($2, run) == 1 {print $2}' /proc/mounts | while read -r mnt; do fusermount3 -uz "$mnt" || true; done
     status=1
 fi
-daemons=$(pgrep -f 'vdofuse.dll mount .*vdofuse-it-' || true)
+daemons=$(pgrep -f "vdofuse.* mount .*$RUN_TMP/" || true)
 if [[ -n $daemons ]]; then
     echo "test.sh: vdofuse daemons left behind by the tests: $(echo $daemons)"
     kill -9 $daemons 2>/dev/null || true

@@ -12,8 +12,17 @@ public static class BlockCensus
     public const int BlockSize = 4096;
     public const int MaxReferences = 254;
 
-    public static ulong ExpectedDataBlocks(params string[] files)
+    /// <summary>What exact deduplication of <paramref name="files"/> must store, and their block tallies.</summary>
+    /// <param name="NonZeroBlocks">Blocks with a non-zero byte: a volume's logical_blocks_used once all are written.</param>
+    /// <param name="ZeroBlocks">All-zero blocks: a volume's zero_blocks when they are written (not left as holes).</param>
+    /// <param name="DataBlocks">Physical copies exact dedupe needs: data_blocks_used with compression off.</param>
+    public sealed record Tally(ulong NonZeroBlocks, ulong ZeroBlocks, ulong DataBlocks);
+
+    public static ulong ExpectedDataBlocks(params string[] files) => Count(files).DataBlocks;
+
+    public static Tally Count(params string[] files)
     {
+        ulong nonZero = 0, zero = 0;
         var occurrences = new Dictionary<string, ulong>(StringComparer.Ordinal);
         byte[] block = new byte[BlockSize];
         foreach (string file in files)
@@ -27,8 +36,13 @@ public static class BlockCensus
                     break;
                 }
                 block.AsSpan(filled).Clear(); // a short last block is stored zero-padded
-                if (block.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+                if (block.AsSpan().IndexOfAnyExcept((byte)0) < 0)
                 {
+                    zero++;
+                }
+                else
+                {
+                    nonZero++;
                     string key = Convert.ToHexString(SHA256.HashData(block));
                     occurrences[key] = occurrences.GetValueOrDefault(key) + 1;
                 }
@@ -43,6 +57,6 @@ public static class BlockCensus
         {
             total += (count + MaxReferences - 1) / MaxReferences;
         }
-        return total;
+        return new Tally(nonZero, zero, total);
     }
 }

@@ -17,9 +17,15 @@ internal sealed class CliContext
     /// <summary>Set once configuration says Debug or Trace: errors then also print their stack trace.</summary>
     public bool Debug { get; set; }
 
-    public VdoFuseSettings LoadSettings(string? configFile, IReadOnlyDictionary<string, string?> commandLine)
+    /// <param name="formatted">The existing store a mount is for, whose format-time keys must not differ.</param>
+    /// <param name="commandLineProblems">Problems found parsing options, reported together with the configuration's.</param>
+    public VdoFuseSettings LoadSettings(
+        string? configFile,
+        IReadOnlyDictionary<string, string?> commandLine,
+        FormattedStore? formatted = null,
+        IEnumerable<string>? commandLineProblems = null)
     {
-        VdoFuseSettings settings = SettingsLoader.Load(configFile, commandLine, Environment, DefaultConfigFile);
+        VdoFuseSettings settings = SettingsLoader.Load(configFile, commandLine, Environment, DefaultConfigFile, formatted, commandLineProblems);
         Debug = settings.LogLevel is Microsoft.Extensions.Logging.LogLevel.Debug or Microsoft.Extensions.Logging.LogLevel.Trace;
         return settings;
     }

@@ -1,28 +1,37 @@
+using VdoFuse.Cli.Configuration;
+
 namespace VdoFuse.Cli;
 
 /// <summary>
-/// Parses <c>-o</c> mount options (comma separated, several <c>-o</c> allowed) into configuration keys, so that
-/// they take the command line's place in the precedence defaults &lt; file &lt; environment &lt; command line.
-/// Generic fstab options (<c>defaults</c>, <c>noauto</c>, <c>x-systemd.*</c>, ...) are accepted and ignored, so
-/// an fstab line works unchanged. Anything else is a usage error naming the option.
+/// Parses <c>-o</c> mount options (comma separated, several <c>-o</c> allowed) into configuration keys, so that they
+/// take the command line's place in the precedence defaults &lt; file &lt; environment &lt; command line. Every
+/// configuration key is a mount option under its one spelling (<c>-o commit_interval_ms=500</c>,
+/// <c>-o compress=off</c>; a boolean key alone means true: <c>-o allow_other</c>). The generic options of mount(8)
+/// and fstab are accepted: <c>ro</c>/<c>rw</c> set <c>read_only</c>, the others (<c>defaults</c>, <c>noauto</c>,
+/// <c>nofail</c>, <c>_netdev</c>, <c>user</c>, <c>users</c>, <c>x-systemd.*</c>, ...) are ignored, so an fstab line
+/// and mount.fuse3's added options work unchanged. <c>debug</c> also sets <c>log_level</c> to Debug unless it is
+/// given. An unknown or malformed option is a problem naming it, reported with every other configuration problem.
 /// </summary>
 internal static class MountOptionParser
 {
+    /// <summary>Generic options of mount(8), fstab and mount.fuse3 that mean nothing to VdoFuse.</summary>
     private static readonly HashSet<string> s_ignored = new(StringComparer.Ordinal)
     {
-        "defaults", "rw", "noauto", "auto", "nofail", "_netdev", "user", "users", "nouser", "owner", "group",
-        "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime", "nodiratime",
-        "async", "sync",
+        "defaults", "noauto", "auto", "nofail", "_netdev", "user", "users", "nouser", "owner", "group",
+        "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime", "norelatime",
+        "strictatime", "nostrictatime", "lazytime", "nolazytime", "diratime", "nodiratime", "async", "sync",
+        "dirsync", "silent", "loud", "iversion", "noiversion", "mand", "nomand",
     };
 
-    /// <summary>The keys each option sets, in the documented order.</summary>
+    /// <summary>What <c>--help</c> and errors say about the accepted options.</summary>
     public const string Documentation =
-        "compress=on|off, dedupe=on|off, allow_other, writeback_cache, hide_vdo_xattrs, ro, rw, debug; " +
-        "fstab options (defaults, noauto, nofail, _netdev, user, users, x-systemd.*) are accepted and ignored";
+        "every key of vdofuse.conf.example as key=value, e.g. compress=off, and ro, rw, defaults, nofail, x-systemd.*";
 
-    public static Dictionary<string, string?> Parse(IEnumerable<string> optionStrings)
+    /// <summary>Maps the options to configuration keys; unknown or malformed ones are added to <paramref name="problems"/>.</summary>
+    public static Dictionary<string, string?> Parse(IEnumerable<string> optionStrings, List<string> problems)
     {
         var keys = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        bool debug = false;
         foreach (string optionString in optionStrings)
         {
             foreach (string raw in optionString.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -32,53 +41,50 @@ internal static class MountOptionParser
                 string? value = eq < 0 ? null : raw[(eq + 1)..];
                 switch (name)
                 {
-                    case "compress":
-                        keys["Store:Compress"] = OnOff(name, value);
-                        break;
-                    case "dedupe":
-                        keys["Store:Dedupe"] = OnOff(name, value);
-                        break;
-                    case "allow_other":
-                        keys["Fuse:AllowOther"] = Flag(name, value);
-                        break;
-                    case "writeback_cache":
-                        keys["Fuse:WritebackCache"] = Flag(name, value);
-                        break;
-                    case "hide_vdo_xattrs":
-                        keys["Store:HideVdoXattrs"] = Flag(name, value);
-                        break;
-                    case "ro":
-                        keys["Store:ReadOnly"] = Flag(name, value);
-                        break;
-                    case "rw":
-                        Flag(name, value);
-                        keys["Store:ReadOnly"] = "false";
-                        break;
-                    case "debug":
-                        keys["Fuse:Debug"] = Flag(name, value);
-                        keys["Logging:Level"] = "Debug";
-                        break;
-                    default:
-                        if (s_ignored.Contains(name) || name.StartsWith("x-", StringComparison.Ordinal) ||
-                            name == "comment")
+                    case "ro" or "rw":
+                        if (value is not null)
                         {
-                            break;
+                            problems.Add($"-o {raw}: mount option '{name}' takes no value");
+                            continue;
                         }
-                        throw new UsageException($"unknown mount option '{raw}' (known: {Documentation})", "mount");
+                        keys["Store:read_only"] = name == "ro" ? "true" : "false";
+                        continue;
+                    case "comment":
+                        continue;
+                }
+                if (s_ignored.Contains(name) || name.StartsWith("x-", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                SettingsCatalog.Entry? entry = SettingsCatalog.FindByName(name);
+                if (entry is null || name != entry.Name)
+                {
+                    SettingsCatalog.Entry? similar = entry ?? SettingsCatalog.FindSimilar(name);
+                    problems.Add(similar is not null
+                        ? $"-o {raw}: unknown mount option '{name}'; it is spelled '{similar.Name}'"
+                        : $"-o {raw}: unknown mount option '{name}' (known: {Documentation})");
+                    continue;
+                }
+                if (value is null)
+                {
+                    if (entry.Type != typeof(bool))
+                    {
+                        problems.Add($"{entry.Path}: mount option '{name}' needs a value: -o {name}=VALUE (on the command line)");
+                        continue;
+                    }
+                    value = "true";
+                }
+                keys[entry.Path] = value;
+                if (entry.Path == "Fuse:debug" && SettingsCatalog.TryParseBoolean(value, out bool on))
+                {
+                    debug = on;
                 }
             }
         }
+        if (debug && !keys.ContainsKey("Logging:log_level"))
+        {
+            keys["Logging:log_level"] = "Debug";
+        }
         return keys;
     }
-
-    private static string OnOff(string name, string? value) => value?.ToLowerInvariant() switch
-    {
-        "on" or "true" or "yes" or "1" => "true",
-        "off" or "false" or "no" or "0" => "false",
-        null => throw new UsageException($"mount option '{name}' needs a value: {name}=on or {name}=off", "mount"),
-        _ => throw new UsageException($"mount option '{name}={value}': use {name}=on or {name}=off", "mount"),
-    };
-
-    private static string Flag(string name, string? value) =>
-        value is null ? "true" : throw new UsageException($"mount option '{name}' takes no value", "mount");
 }

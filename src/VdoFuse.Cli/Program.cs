@@ -18,6 +18,14 @@ internal static class Program
         {
             return Dispatch(args, context);
         }
+        catch (ConfigurationException e)
+        {
+            foreach (string problem in e.Problems)
+            {
+                context.Error.WriteLine("vdofuse: " + OneLine(problem));
+            }
+            return e.ExitCode;
+        }
         catch (UsageException e)
         {
             context.Error.WriteLine("vdofuse: " + OneLine(e.Message));

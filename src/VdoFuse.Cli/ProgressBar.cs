@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using VdoFuse.Core;
 
 namespace VdoFuse.Cli;
 
 /// <summary>
 /// A one-line progress bar on stderr for long work: redrawn at most ten times a second with <c>\r</c>, erased when
-/// done. Silent when stderr is not a terminal or <c>--quiet</c> was given, so logs and pipes stay clean.
+/// done. Silent when stderr is not a terminal or <c>--quiet</c> was given, so logs and pipes stay clean. Counts bytes
+/// (<see cref="Report(long)"/>, for estimate) or the core's phases (<see cref="Report(StoreProgress)"/>, for format,
+/// check and repair: the core reports through <see cref="IProgress{T}"/> and never sees the terminal).
 /// </summary>
-internal sealed class ProgressBar : IDisposable
+internal sealed class ProgressBar : IDisposable, IProgress<StoreProgress>
 {
     private const int BarWidth = 30;
     private static readonly long s_redrawTicks = Stopwatch.Frequency / 10;
@@ -18,6 +21,7 @@ internal sealed class ProgressBar : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDrawTicks = long.MinValue / 2;
     private int _lastLength;
+    private string? _lastPhase;
 
     /// <param name="writer">Where to draw; null draws nothing.</param>
     /// <param name="totalBytes">The expected total, or 0 when unknown (then only bytes and rate are shown).</param>
@@ -44,10 +48,44 @@ internal sealed class ProgressBar : IDisposable
             return;
         }
         _lastDrawTicks = now;
-        string line = Render(_label, doneBytes, _totalBytes, _clock.Elapsed.TotalSeconds);
-        _writer.Write("\r" + line.PadRight(_lastLength));
+        Draw(Render(_label, doneBytes, _totalBytes, _clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>A phase of the core's work; a new phase is drawn at once, progress within one at most ten times a second.</summary>
+    public void Report(StoreProgress value)
+    {
+        if (_writer is null)
+        {
+            return;
+        }
+        long now = _clock.ElapsedTicks;
+        if (value.Phase == _lastPhase && now - _lastDrawTicks < s_redrawTicks)
+        {
+            return;
+        }
+        _lastPhase = value.Phase;
+        _lastDrawTicks = now;
+        Draw(Render(_label, value));
+    }
+
+    private void Draw(string line)
+    {
+        _writer!.Write("\r" + line.PadRight(_lastLength));
         _lastLength = line.Length;
         _writer.Flush();
+    }
+
+    /// <summary>The text of one phase, e.g. <c>check: block maps [######......]  20%  52428/262144 blocks</c>.</summary>
+    internal static string Render(string label, StoreProgress progress)
+    {
+        if (progress.Total <= 0)
+        {
+            return $"{label}: {progress.Phase} ...";
+        }
+        double fraction = Math.Clamp((double)progress.Done / progress.Total, 0, 1);
+        int filled = (int)(fraction * BarWidth);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{label}: {progress.Phase} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {fraction * 100,3:0}%  {progress.Done}/{progress.Total} {progress.Unit}");
     }
 
     /// <summary>The text of one redraw, e.g. <c>estimate [#######.....]  45%  1.2G/2.7G  812.0M/s</c>.</summary>

@@ -10,11 +10,16 @@ internal static class SizeParser
 {
     public const string Hint = "use e.g. 16G, 512M, 4096K or a number of bytes";
 
-    public static bool TryParse(string? text, out long bytes)
+    public static bool TryParse(string? text, out long bytes) => TryParse(text, out bytes, out _);
+
+    /// <summary>As <see cref="TryParse(string?, out long)"/>, saying why a text is not a size (an unknown unit, no number, too big).</summary>
+    public static bool TryParse(string? text, out long bytes, out string? problem)
     {
         bytes = 0;
+        problem = null;
         if (string.IsNullOrWhiteSpace(text))
         {
+            problem = $"an empty value is not a size ({Hint})";
             return false;
         }
         ReadOnlySpan<char> s = text.AsSpan().Trim();
@@ -27,7 +32,7 @@ internal static class SizeParser
         {
             s = s[..^1];
         }
-        if (s.Length > 0 && char.IsLetter(s[^1]))
+        if (s.Length > 1 && char.IsLetter(s[^1]) && char.IsAsciiDigit(s[^2]))
         {
             shift = char.ToUpperInvariant(s[^1]) switch
             {
@@ -40,29 +45,23 @@ internal static class SizeParser
             };
             if (shift < 0)
             {
+                problem = $"'{text.Trim()}' has an unknown unit '{s[^1]}' (units: K, M, G, T, P; {Hint})";
                 return false;
             }
             s = s[..^1];
         }
         if (s.IsEmpty || !long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
         {
+            problem = $"'{text.Trim()}' is not a size ({Hint})";
             return false;
         }
         if (shift > 0 && number > (long.MaxValue >> shift))
         {
+            problem = $"'{text.Trim()}' is too large";
             return false;
         }
         bytes = number << shift;
         return true;
-    }
-
-    public static long Parse(string text, string what, string? command = null)
-    {
-        if (!TryParse(text, out long bytes))
-        {
-            throw new UsageException($"{what}: '{text}' is not a size ({Hint})", command);
-        }
-        return bytes;
     }
 
     /// <summary>The largest whole binary unit: <c>16 GiB</c>, <c>256 MiB</c>, <c>4097 bytes</c>.</summary>

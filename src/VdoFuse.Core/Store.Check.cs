@@ -15,8 +15,10 @@ public sealed partial class Store
     /// store.lock) and reports every problem with its location. With <paramref name="repair"/> it finishes an
     /// interrupted checkpoint, reclaims orphans, sets every reference count and link count to what the block
     /// maps and directories say, and writes a clean checkpoint; the report lists what changed.
+    /// <paramref name="progress"/> hears each phase, counted where it can be (block maps in mapped blocks,
+    /// reference counts in data blocks).
     /// </summary>
-    public static CheckReport Check(string directory, bool repair, Action<string>? progress, ILoggerFactory loggerFactory)
+    public static CheckReport Check(string directory, bool repair, IProgress<StoreProgress>? progress, ILoggerFactory loggerFactory)
     {
         ILogger logger = loggerFactory.CreateLogger("VdoFuse.Check");
         if (Probe(directory) != StoreProbe.Store)
@@ -29,10 +31,10 @@ public sealed partial class Store
     }
 
     /// <summary>Checks a store on any device (tests use in-memory ones); the caller holds store.lock or owns the device.</summary>
-    internal static CheckReport Check(string directory, bool repair, Action<string>? progress, ILoggerFactory loggerFactory, IBlockDevice device) =>
+    internal static CheckReport Check(string directory, bool repair, IProgress<StoreProgress>? progress, ILoggerFactory loggerFactory, IBlockDevice device) =>
         CheckOnDevice(directory, device, repair, progress, loggerFactory.CreateLogger("VdoFuse.Check"));
 
-    private static CheckReport CheckOnDevice(string directory, IBlockDevice device, bool repair, Action<string>? progress, ILogger logger)
+    private static CheckReport CheckOnDevice(string directory, IBlockDevice device, bool repair, IProgress<StoreProgress>? progress, ILogger logger)
     {
         string dataPath = Path.Combine(directory, DataFileName);
         var report = new CheckReport();
@@ -51,11 +53,11 @@ public sealed partial class Store
         var store = new Store(directory, geometry, device, null, opened, options, logger, createIndex: false);
         try
         {
-            progress?.Invoke("loading reference counts and namespace");
+            progress?.Report(new StoreProgress("loading reference counts and namespace", 0, 0, ""));
             store.LoadMetadata(super);
             if (!clean && !super.ReadOnly)
             {
-                progress?.Invoke("replaying the recovery journal");
+                progress?.Report(new StoreProgress("replaying the recovery journal", 0, 0, ""));
                 try
                 {
                     (int operations, int blocks) = store.ReplayJournal(super);
@@ -95,9 +97,10 @@ public sealed partial class Store
         }
     }
 
-    private static CheckReport CheckLoaded(Store store, CheckReport report, Action<string>? progress, bool clean, bool repair)
+    private static CheckReport CheckLoaded(Store store, CheckReport report, IProgress<StoreProgress>? progress, bool clean, bool repair)
     {
-        var checker = new StoreChecker(store, report, progress);
+        long blockMapEntries = Interlocked.Read(ref store._counters.LogicalBlocksUsed) + Interlocked.Read(ref store._counters.ZeroBlocks);
+        var checker = new StoreChecker(store, report, progress, blockMapEntries);
         checker.Run(clean, store._namespacePages);
         if (!repair)
         {
@@ -110,6 +113,7 @@ public sealed partial class Store
             store._fileSystem.RecoverAfterUncleanStop();
             report.Repairs.Add("reclaimed orphans and blocks beyond the end of files (the recovery a mount would do)");
         }
+        progress?.Report(new StoreProgress("repairing reference counts", 0, 0, ""));
         int counts = checker.RepairCounts();
         if (counts > 0)
         {
@@ -119,6 +123,7 @@ public sealed partial class Store
         (long mapped, long zero) = store._fileSystem.SumFileTallies();
         Interlocked.Exchange(ref store._counters.LogicalBlocksUsed, mapped);
         Interlocked.Exchange(ref store._counters.ZeroBlocks, zero);
+        progress?.Report(new StoreProgress("writing a clean checkpoint", 0, 0, ""));
         store.CheckpointOrThrow(SuperBlockState.Clean);
         report.Repairs.Add($"wrote checkpoint {store._lastCut}, store marked clean");
         return report;

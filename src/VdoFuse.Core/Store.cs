@@ -121,9 +121,10 @@ public sealed partial class Store : IDisposable
     /// <summary>
     /// Formats <paramref name="directory"/> as a store (creating it if missing). Refuses with a one-line
     /// <see cref="VdoFormatException"/> to overwrite a store or a non-empty directory without
-    /// <see cref="FormatOptions.Force"/>, and to touch a store that is mounted.
+    /// <see cref="FormatOptions.Force"/>, and to touch a store that is mounted. <paramref name="progress"/> hears
+    /// each phase (reserving the data file, writing the metadata and the index).
     /// </summary>
-    public static void Format(string directory, FormatOptions options, ILogger? logger = null)
+    public static void Format(string directory, FormatOptions options, ILogger? logger = null, IProgress<StoreProgress>? progress = null)
     {
         logger ??= NullLogger.Instance;
         StoreProbe probe = Probe(directory);
@@ -139,7 +140,7 @@ public sealed partial class Store : IDisposable
         var geometry = Geometry.Compute(options, Guid.NewGuid(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         try
         {
-            FormatNew(directory, options, geometry, logger);
+            FormatNew(directory, options, geometry, logger, progress);
         }
         catch (Exception e) when (probe is StoreProbe.Missing or StoreProbe.Empty
             && e is IOException or VdoFormatException or ArgumentException or UnauthorizedAccessException)
@@ -161,12 +162,13 @@ public sealed partial class Store : IDisposable
         }
     }
 
-    private static void FormatNew(string directory, FormatOptions options, Geometry geometry, ILogger logger)
+    private static void FormatNew(string directory, FormatOptions options, Geometry geometry, ILogger logger, IProgress<StoreProgress>? progress)
     {
         System.IO.Directory.CreateDirectory(directory);
         using StoreLock storeLock = StoreLock.Acquire(directory, 0);
         string dataPath = Path.Combine(directory, DataFileName);
         long bytes = (long)geometry.PhysicalBlocks * Geometry.BlockSize;
+        progress?.Report(new StoreProgress(options.Sparse ? "creating the data file" : "reserving the data file", 0, 0, ""));
         File.Delete(dataPath);
         try
         {
@@ -189,6 +191,7 @@ public sealed partial class Store : IDisposable
         }
 
         using var device = new FileBlockDevice(dataPath, writable: true);
+        progress?.Report(new StoreProgress("writing metadata and the index", 0, 0, ""));
         FormatDevice(directory, geometry, device, logger);
     }
 

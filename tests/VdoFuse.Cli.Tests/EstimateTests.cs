@@ -64,7 +64,7 @@ public sealed class EstimateTests : IDisposable
         Assert.Equal(15, r.LogicalBlocksUsed);
         Assert.Equal(3, r.DistinctBlocks);
         Assert.Equal(12, r.DedupeSavedBlocks);
-        Assert.Equal(0, r.CompressibleFragments);
+        Assert.Equal(0, r.CompressedFragments);
         Assert.Equal(0, r.CompressionSavedBlocks);
         Assert.Equal(3, r.DataBlocksUsed);
         Assert.Equal(80, r.SavingPercent, 6);
@@ -85,10 +85,10 @@ public sealed class EstimateTests : IDisposable
     [Fact]
     public void CompressibleBlocksPackFourteenToACompressedBlock()
     {
-        // 28 distinct flat blocks: 28 tiny fragments, 14 per compressed block, so 2 blocks hold them all.
+        // 28 distinct flat blocks in one request: 28 tiny fragments, 14 per compressed block, so 2 blocks hold them all.
         SavingsEstimate r = Estimate(Enumerable.Range(1, 28).Select(i => FlatBlock((byte)i)));
         Assert.Equal(28, r.DedupeCopies);
-        Assert.Equal(28, r.CompressibleFragments);
+        Assert.Equal(28, r.CompressedFragments);
         Assert.Equal(2, r.CompressedBlocks);
         Assert.Equal(26, r.CompressionSavedBlocks);
         Assert.Equal(2, r.DataBlocksUsed);
@@ -97,13 +97,75 @@ public sealed class EstimateTests : IDisposable
     }
 
     [Fact]
-    public void EachCopyBeyondTheReferenceLimitIsCompressedToo()
+    public void FragmentsArePackedWithinARequestNotAcrossRequests()
     {
+        // One flat block per request of one block: every fragment is alone in its request, so none is packed.
+        var estimator = new SavingsEstimator(requestBytes: Block);
+        for (int i = 1; i <= 28; i++)
+        {
+            estimator.AddBlock(FlatBlock((byte)i));
+        }
+        SavingsEstimate r = estimator.Result();
+        Assert.Equal(0, r.CompressedBlocks);
+        Assert.Equal(28, r.DataBlocksUsed);
+    }
+
+    [Fact]
+    public void EachFileStartsANewRequest()
+    {
+        var estimator = new SavingsEstimator();
+        estimator.Add(FlatBlock(1));
+        estimator.EndFile();
+        estimator.Add(FlatBlock(2));
+        estimator.EndFile();
+        Assert.Equal(2, estimator.Result().DataBlocksUsed);
+    }
+
+    [Fact]
+    public void AGroupOfMoreThanTheReferenceLimitIsStoredUncompressedInCopies()
+    {
+        // 300 equal blocks: a request of 256 needs 2 uncompressed copies (254 + 2, as the volume writes a group
+        // of more than 254); the next request's 44 join the last copy.
         SavingsEstimate r = Estimate(Enumerable.Repeat(FlatBlock(9), 300));
         Assert.Equal(2, r.DedupeCopies);
-        Assert.Equal(2, r.CompressibleFragments);
+        Assert.Equal(0, r.CompressedBlocks);
+        Assert.Equal(2, r.DataBlocksUsed);
+    }
+
+    [Fact]
+    public void ACompressedBlockIsFullAtTheSumOfItsFragmentsReferences()
+    {
+        // Request 1: two flat contents, 127 blocks each, share one compressed block of 254 references. Request 2:
+        // one more of the first content finds that block full and is stored anew (alone: uncompressed).
+        var estimator = new SavingsEstimator(requestBytes: 254 * Block);
+        for (int i = 0; i < 127; i++)
+        {
+            estimator.AddBlock(FlatBlock(1));
+            estimator.AddBlock(FlatBlock(2));
+        }
+        estimator.AddBlock(FlatBlock(1));
+        SavingsEstimate r = estimator.Result();
         Assert.Equal(1, r.CompressedBlocks);
+        Assert.Equal(2, r.CompressedFragments);
+        Assert.Equal(254, r.CompressedReferences);
+        Assert.Equal(2, r.DataBlocksUsed);
+        Assert.Equal(2, r.DedupeCopies);
+    }
+
+    [Fact]
+    public void DuplicatesOfACompressedBlockCountAsCompressionSavings()
+    {
+        // As the volume counts: compression saved = references to compressed blocks - compressed blocks.
+        var estimator = new SavingsEstimator(requestBytes: 2 * Block);
+        estimator.AddBlock(FlatBlock(1));
+        estimator.AddBlock(FlatBlock(2));
+        estimator.AddBlock(FlatBlock(1));
+        estimator.AddBlock(FlatBlock(2));
+        SavingsEstimate r = estimator.Result();
         Assert.Equal(1, r.DataBlocksUsed);
+        Assert.Equal(3, r.CompressionSavedBlocks);
+        Assert.Equal(0, r.DedupeSavedBlocks);
+        Assert.Equal(2, r.DedupeOnlySavedBlocks);
     }
 
     [Fact]
@@ -124,41 +186,44 @@ public sealed class EstimateTests : IDisposable
     [Theory]
     [InlineData(new[] { 3000, 3000, 1000, 1000 }, 2)]
     [InlineData(new[] { 2030, 2030 }, 1)]
-    [InlineData(new[] { 2031, 2030 }, 2)]
-    [InlineData(new[] { 4060 }, 1)]
+    [InlineData(new[] { 2031, 2030 }, 0)]
+    [InlineData(new[] { 4060, 10 }, 0)]
     [InlineData(new[] { 2500, 2000, 1500, 1000, 1000 }, 2)]
-    [InlineData(new[] { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 }, 2)]
-    public void PackerIsFirstFitDecreasingWithFourteenSlots(int[] sizes, long blocks)
+    [InlineData(new[] { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 }, 1)]
+    [InlineData(new[] { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 }, 2)]
+    public void PackerIsBestFitDecreasingWithFourteenSlotsAndLoneFragmentsUncompressed(int[] sizes, int blocks)
     {
         var packer = new FragmentPacker();
-        foreach (int size in sizes)
+        for (int i = 0; i < sizes.Length; i++)
         {
-            Assert.True(packer.TryAdd(size));
+            packer.Add(sizes[i], 1, i);
         }
-        Assert.Equal(blocks, packer.CountBlocks());
+        int[] binOf = new int[sizes.Length];
+        Assert.Equal(blocks, packer.Pack(binOf));
+        for (int b = 0; b < blocks; b++)
+        {
+            Assert.InRange(binOf.Count(x => x == b), 2, FragmentPacker.MaxFragments);
+            Assert.True(Enumerable.Range(0, sizes.Length).Where(i => binOf[i] == b).Sum(i => sizes[i]) <= FragmentPacker.PayloadBytes);
+        }
+        Assert.Equal(0, packer.Count);
     }
 
     [Fact]
-    public void PackerRefusesFragmentsLargerThanThePayload()
+    public void PackerKeepsABinWithinTheReferenceLimit()
     {
         var packer = new FragmentPacker();
-        Assert.False(packer.TryAdd(FragmentPacker.PayloadBytes + 1));
-        Assert.Equal(0, packer.FragmentCount);
-        Assert.Equal(0, packer.CountBlocks());
+        packer.Add(300, 200, 0);
+        packer.Add(200, 100, 1);
+        packer.Add(100, 54, 2);
+        int[] binOf = new int[3];
+        Assert.Equal(1, packer.Pack(binOf));
+        Assert.Equal(binOf[0], binOf[2]);
+        Assert.Equal(-1, binOf[1]);
     }
 
     [Fact]
-    public void PackerFillsManyBinsInLogarithmicTime()
-    {
-        var packer = new FragmentPacker();
-        for (int i = 0; i < 1_000_000; i++)
-        {
-            packer.TryAdd(1000 + (i % 1000));
-        }
-        long blocks = packer.CountBlocks();
-        // Sizes 1000..1999 average 1499.5: at best 2.7 per block; FFD needs 410209 (2.44 per block).
-        Assert.InRange(blocks, 1_000_000 * 1499.5 / 4060, 1_000_000 / 2.4);
-    }
+    public void PackerRefusesFragmentsLargerThanThePayload() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FragmentPacker().Add(FragmentPacker.PayloadBytes + 1, 1, 0));
 
     [Fact]
     public void EstimateOfAFileWithKnownContentPrintsTheExpectedSavings()
@@ -207,6 +272,15 @@ public sealed class EstimateTests : IDisposable
         int exit = Program.Run(["estimate", Path.Combine(_directory, "absent")], new CliContext { Out = new StringWriter(), Error = error });
         Assert.Equal(1, exit);
         Assert.Contains("absent: no such file", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProgressLineOfACorePhaseShowsItsCountOrJustItsName()
+    {
+        Assert.Equal("check: block maps [######........................]  20%  200/1000 blocks",
+            ProgressBar.Render("check", new Core.StoreProgress("block maps", 200, 1000, "blocks")));
+        Assert.Equal("format: writing metadata and the index ...",
+            ProgressBar.Render("format", new Core.StoreProgress("writing metadata and the index", 0, 0, "")));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace VdoFuse.Cli.Commands;
 /// <summary><c>vdofuse check STORE [--repair]</c>: the offline consistency check (and VDO-style rebuild).</summary>
 internal static class CheckCommand
 {
-    private static readonly ArgumentReader s_reader = new("check", ["--repair", "--quiet"], []);
+    private static readonly ArgumentReader s_reader = new("check", ["--repair", .. Verbosity.Flags], []);
 
     public static int Run(IReadOnlyList<string> args, CliContext context)
     {
@@ -27,24 +27,21 @@ internal static class CheckCommand
         {
             throw new CliException($"{store} is mounted on {mount.Mountpoint}; unmount it before checking it");
         }
+        Verbosity.Check(parsed, "check");
         bool repair = parsed.Has("--repair");
-        bool quiet = parsed.Has("--quiet");
-        bool terminal = !Console.IsErrorRedirected && !quiet;
-        using ILoggerFactory loggerFactory = LoggingSetup.CreateConsole(LogLevel.Warning);
+        bool quiet = Verbosity.Quiet(parsed);
+        bool verbose = Verbosity.Verbose(parsed);
+        using ILoggerFactory loggerFactory = LoggingSetup.CreateConsole(Verbosity.Level(parsed, null, LogLevel.Warning));
         CheckReport report;
-        try
+        using (var progress = new ProgressBar(ProgressBar.TerminalOrNull(context, quiet), repair ? "repair" : "check", 0))
         {
-            report = Store.Check(store, repair, terminal ? text => context.Error.Write($"\r\u001b[Kcheck: {text}") : null, loggerFactory);
-        }
-        catch (StoreLockedException e)
-        {
-            throw new CliException(e.Message + "; unmount it before checking it");
-        }
-        finally
-        {
-            if (terminal)
+            try
             {
-                context.Error.Write("\r\u001b[K");
+                report = Store.Check(store, repair, progress, loggerFactory);
+            }
+            catch (StoreLockedException e)
+            {
+                throw new CliException(e.Message + "; unmount it before checking it");
             }
         }
         if (!quiet)
@@ -54,13 +51,13 @@ internal static class CheckCommand
                 context.Out.WriteLine("checked: " + line);
             }
         }
-        foreach (string problem in report.Problems.Take(CheckReport.MaximumListed))
+        foreach (string problem in verbose ? report.Problems : report.Problems.Take(CheckReport.MaximumListed))
         {
             context.Out.WriteLine("problem: " + problem);
         }
-        if (report.Unlisted > 0)
+        if (report.Unlisted > 0 && !verbose)
         {
-            context.Out.WriteLine($"problem: ... and {report.Unlisted} more");
+            context.Out.WriteLine($"problem: ... and {report.Unlisted} more (--verbose lists them all)");
         }
         foreach (string repaired in report.Repairs)
         {

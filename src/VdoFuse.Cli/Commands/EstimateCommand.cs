@@ -15,7 +15,7 @@ internal static class EstimateCommand
 {
     private const int ReadBufferBytes = 1 << 20;
 
-    private static readonly ArgumentReader s_reader = new("estimate", ["--json", "--human", "--quiet", "-q", "--verbose", "-v"], []);
+    private static readonly ArgumentReader s_reader = new("estimate", ["--json", "--human", .. Verbosity.Flags], ["--request-size"]);
 
     public static int Run(IReadOnlyList<string> args, CliContext context)
     {
@@ -29,8 +29,19 @@ internal static class EstimateCommand
         {
             throw new UsageException("estimate needs at least one file, directory or block device", "estimate");
         }
-        bool quiet = parsed.Has("--quiet") || parsed.Has("-q");
-        bool verbose = parsed.Has("--verbose") || parsed.Has("-v");
+        Verbosity.Check(parsed, "estimate");
+        bool quiet = Verbosity.Quiet(parsed);
+        bool verbose = Verbosity.Verbose(parsed);
+        int requestBytes = SavingsEstimator.DefaultRequestBytes;
+        if (parsed.Last("--request-size") is string requestText)
+        {
+            if (!SizeParser.TryParse(requestText, out long bytes, out string? problem) || bytes < SavingsEstimator.BlockSize ||
+                bytes > 64L << 20 || bytes % SavingsEstimator.BlockSize != 0)
+            {
+                throw new UsageException($"--request-size: {problem ?? $"'{requestText}' is not a multiple of 4K from 4K to 64M"}", "estimate");
+            }
+            requestBytes = (int)bytes;
+        }
         List<(string Path, long Bytes)> inputs = ListInputs(parsed.Positionals);
         long totalBytes = 0;
         foreach ((_, long bytes) in inputs)
@@ -38,7 +49,7 @@ internal static class EstimateCommand
             totalBytes += bytes;
         }
 
-        var estimator = new SavingsEstimator();
+        var estimator = new SavingsEstimator(requestBytes);
         byte[] buffer = new byte[ReadBufferBytes];
         long doneBytes = 0;
         using (var progress = new ProgressBar(ProgressBar.TerminalOrNull(context, quiet), "estimate", totalBytes))
@@ -123,6 +134,7 @@ internal static class EstimateCommand
                 int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
                 if (read == 0)
                 {
+                    estimator.EndFile();
                     return total;
                 }
                 estimator.Add(buffer.AsSpan(0, read));
@@ -130,6 +142,7 @@ internal static class EstimateCommand
                 progress?.Invoke(total);
                 if (read < buffer.Length)
                 {
+                    estimator.EndFile();
                     return total;
                 }
             }
@@ -150,8 +163,9 @@ internal static class EstimateCommand
         w.WriteLine($"{"Logical size",-28}: {(human ? StatsCommand.Human((ulong)r.LogicalBytes) : r.LogicalBytes.ToString(CultureInfo.InvariantCulture) + " bytes")} ({r.LogicalBlocks} blocks of 4 KiB)");
         w.WriteLine($"{"Zero blocks",-28}: {Blocks(r.ZeroBlocks)} ({P(SavingsEstimate.Percent(r.ZeroBlocks, r.LogicalBlocks))} of logical size, never stored)");
         w.WriteLine($"{"Logical blocks used",-28}: {Blocks(r.LogicalBlocksUsed)} (non-zero)");
-        w.WriteLine($"{"Dedupe saving",-28}: {Blocks(r.DedupeSavedBlocks)} ({P(SavingsEstimate.Percent(r.DedupeSavedBlocks, r.LogicalBlocksUsed))} of logical used; {r.DistinctBlocks} distinct blocks, {r.DedupeCopies} copies)");
-        w.WriteLine($"{"Compression saving",-28}: {Blocks(r.CompressionSavedBlocks)} ({P(SavingsEstimate.Percent(r.CompressionSavedBlocks, r.LogicalBlocksUsed))} of logical used; {r.CompressibleFragments} fragments in {r.CompressedBlocks} compressed blocks)");
+        w.WriteLine($"{"Dedupe only (compress=off)",-28}: {Blocks(r.DedupeCopies)} stored, {Blocks(r.DedupeOnlySavedBlocks)} saved ({r.DistinctBlocks} distinct blocks)");
+        w.WriteLine($"{"Dedupe saving",-28}: {Blocks(r.DedupeSavedBlocks)} ({P(SavingsEstimate.Percent(r.DedupeSavedBlocks, r.LogicalBlocksUsed))} of logical used)");
+        w.WriteLine($"{"Compression saving",-28}: {Blocks(r.CompressionSavedBlocks)} ({P(SavingsEstimate.Percent(r.CompressionSavedBlocks, r.LogicalBlocksUsed))} of logical used; {r.CompressedFragments} fragments in {r.CompressedBlocks} compressed blocks)");
         w.WriteLine($"{"Data blocks used",-28}: {Blocks(r.DataBlocksUsed)}");
         w.WriteLine($"{"Space saving%",-28}: {P(r.SavingPercent)} (dedupe only: {P(r.DedupeOnlySavingPercent)})");
         w.WriteLine($"{"Saving incl. zero blocks",-28}: {P(r.TotalSavingPercent)} of logical size");
@@ -170,8 +184,9 @@ internal static class EstimateCommand
             json.WriteNumber("zero_blocks", r.ZeroBlocks);
             json.WriteNumber("logical_blocks_used", r.LogicalBlocksUsed);
             json.WriteNumber("distinct_blocks", r.DistinctBlocks);
+            json.WriteNumber("dedupe_only_data_blocks", r.DedupeCopies);
             json.WriteNumber("dedupe_saved_blocks", r.DedupeSavedBlocks);
-            json.WriteNumber("compressed_fragments", r.CompressibleFragments);
+            json.WriteNumber("compressed_fragments", r.CompressedFragments);
             json.WriteNumber("compressed_blocks", r.CompressedBlocks);
             json.WriteNumber("compression_saved_blocks", r.CompressionSavedBlocks);
             json.WriteNumber("data_blocks_used", r.DataBlocksUsed);

@@ -10,7 +10,7 @@ namespace VdoFuse.Cli.Commands;
 internal static class FormatCommand
 {
     private static readonly ArgumentReader s_reader = new("format",
-        ["--sparse", "--force"],
+        ["--sparse", "--force", .. Verbosity.Flags],
         ["--physical-size", "--index-memory", "--slab-size", "--config"]);
 
     public static int Run(IReadOnlyList<string> args, CliContext context)
@@ -25,13 +25,15 @@ internal static class FormatCommand
         {
             throw new UsageException(parsed.Positionals.Count == 0 ? "format needs STORE" : $"format takes one STORE, not '{string.Join(' ', parsed.Positionals)}'", "format");
         }
+        Verbosity.Check(parsed, "format");
+        // Sizes go through the configuration as text, so a bad one is reported with every other problem.
         var commandLine = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        AddSize(parsed, "--physical-size", "Format:PhysicalSize", commandLine);
-        AddSize(parsed, "--index-memory", "Format:IndexMemory", commandLine);
-        AddSize(parsed, "--slab-size", "Format:SlabSize", commandLine);
+        AddValue(parsed, "--physical-size", "Format:physical_size", commandLine);
+        AddValue(parsed, "--index-memory", "Format:index_memory", commandLine);
+        AddValue(parsed, "--slab-size", "Format:slab_size", commandLine);
         if (parsed.Has("--sparse"))
         {
-            commandLine["Format:Sparse"] = "true";
+            commandLine["Format:sparse"] = "true";
         }
         VdoFuseSettings settings = context.LoadSettings(parsed.Last("--config"), commandLine);
         string store = Path.GetFullPath(parsed.Positionals[0]);
@@ -50,19 +52,25 @@ internal static class FormatCommand
                 throw new CliException($"{store} exists and is not a directory");
         }
 
-        using ILoggerFactory loggerFactory = LoggingSetup.CreateConsole(settings.LogLevel ?? LogLevel.Warning);
+        using ILoggerFactory loggerFactory = LoggingSetup.CreateConsole(Verbosity.Level(parsed, settings.LogLevel, LogLevel.Warning));
         ILogger logger = loggerFactory.CreateLogger("VdoFuse.Cli.Format");
-        Format(store, options, logger);
-        context.Out.WriteLine(Summary(store, options));
+        using (var progress = new ProgressBar(ProgressBar.TerminalOrNull(context, Verbosity.Quiet(parsed)), "format", 0))
+        {
+            Format(store, options, logger, progress);
+        }
+        if (!Verbosity.Quiet(parsed))
+        {
+            context.Out.WriteLine(Summary(store, options));
+        }
         return ExitCodes.Success;
     }
 
     /// <summary>Formats, turning the core's refusal into the CLI's one-line error.</summary>
-    internal static void Format(string store, FormatOptions options, ILogger logger)
+    internal static void Format(string store, FormatOptions options, ILogger logger, IProgress<StoreProgress>? progress = null)
     {
         try
         {
-            Store.Format(store, options, logger);
+            Store.Format(store, options, logger, progress);
         }
         catch (VdoFormatException e)
         {
@@ -77,12 +85,12 @@ internal static class FormatCommand
         $"{SizeParser.Format(options.IndexMemoryBytes)} index, {SizeParser.Format((long)options.SlabSizeBlocks * 4096)} slabs" +
         (options.Sparse ? ", sparse" : "");
 
-    private static void AddSize(ParsedArguments parsed, string option, string key, Dictionary<string, string?> commandLine)
+    private static void AddValue(ParsedArguments parsed, string option, string key, Dictionary<string, string?> commandLine)
     {
         string? value = parsed.Last(option);
         if (value is not null)
         {
-            commandLine[key] = SizeParser.Parse(value, option, "format").ToString(System.Globalization.CultureInfo.InvariantCulture);
+            commandLine[key] = value;
         }
     }
 }

@@ -25,13 +25,17 @@ internal static class HelpText
         Options:
           -h, --help          show help (also: vdofuse COMMAND --help)
           --version           show the version
+          -q, --quiet         (every command) no progress bar, nothing on stderr but errors
+          -v, --verbose       (every command) more detail
 
         Configuration: --config FILE, else {Configuration.SettingsLoader.DefaultConfigFile} if present;
-        VDOFUSE_SECTION__KEY environment variables; command-line options win.
+        VDOFUSE_SECTION__KEY environment variables; command-line options win. Each key has one spelling
+        everywhere (commit_interval_ms in the file, VDOFUSE_STORE__COMMIT_INTERVAL_MS, -o commit_interval_ms=500);
+        vdofuse.conf.example lists them all with their defaults.
         """;
 
     public const string Check = """
-        Usage: vdofuse check STORE [--repair] [--quiet]
+        Usage: vdofuse check STORE [--repair] [--quiet] [--verbose]
 
         Verifies an unmounted store offline: every reference count against the block maps, that every mapping
         lies in the data region and points at a block in use, every block-map and namespace page, the volume's
@@ -41,12 +45,14 @@ internal static class HelpText
         Options:
           --repair   rebuild reference counts and link counts from the block maps and directories (VDO's
                      rebuild), reclaim orphans, finish an interrupted checkpoint, and say what changed
-          --quiet    print only problems and repairs
-        A mounted store is refused: unmount it first.
+          --quiet    print only problems and repairs; no progress
+          --verbose  list every problem (not only the first 200)
+        A progress line is drawn on stderr when it is a terminal. A mounted store is refused: unmount it first.
         """;
 
     public static string Format => $"""
-        Usage: vdofuse format STORE [--physical-size SIZE] [--index-memory SIZE] [--slab-size SIZE] [--sparse] [--force] [--config FILE]
+        Usage: vdofuse format STORE [--physical-size SIZE] [--index-memory SIZE] [--slab-size SIZE] [--sparse] [--force]
+                              [--config FILE] [--quiet] [--verbose]
 
         Creates a store in directory STORE (created if missing). Refuses a directory that holds other files, and an
         existing store unless --force is given (which destroys it).
@@ -56,13 +62,16 @@ internal static class HelpText
           --slab-size SIZE       slab size, a power of two times 4 KiB (default {s_slab})
           --sparse               do not reserve the physical size on the backing file system
           --force                overwrite an existing store
-          --config FILE          read settings from FILE (INI, section [Format])
+          --config FILE          read settings from FILE (INI, section [Format]: physical_size, index_memory,
+                                 slab_size, sparse, sparse_index)
+          --quiet, -q            print nothing on success
+          --verbose, -v          log what is done
 
         SIZE: 16G, 512M, 4096K, 1T or a number of bytes (binary units).
         """;
 
     public static string Mount => $"""
-        Usage: vdofuse mount STORE MOUNTPOINT [-f] [--create] [-o OPTIONS] [--config FILE]
+        Usage: vdofuse mount STORE MOUNTPOINT [-f] [--create] [-o OPTIONS] [--config FILE] [--quiet] [--verbose]
 
         Mounts the store in directory STORE on MOUNTPOINT. Without -f it returns once the mount is ready and the
         daemon runs detached (log: STORE/vdofuse.log). Mount never formats, except with --create, which formats a
@@ -70,30 +79,37 @@ internal static class HelpText
 
           -f, --foreground       stay in the foreground, log to stderr; Ctrl-C unmounts
           --create               format STORE first if it is missing or empty
-          -o OPTIONS             comma-separated mount options:
-               compress=on|off   LZ4-compress blocks that do not deduplicate
+          -o OPTIONS             comma-separated mount options: every configuration key as key=value
+                                 (a true/false key alone means true), for example
+               compress=on|off   LZ4-compress blocks that do not deduplicate (default on)
                dedupe=on|off     deduplicate identical 4 KiB blocks (default on)
                allow_other       let other users access the mount
                writeback_cache   kernel writeback cache
                hide_vdo_xattrs   do not list user.vdo.* xattrs on files (they stay readable by name)
-               ro                read-only
-               debug             trace FUSE requests (with -f)
-             fstab options (defaults, rw, noauto, nofail, _netdev, user, users, x-systemd.*) are ignored.
-          --config FILE          read settings from FILE (INI, sections [Store], [Fuse], [Logging])
+               commit_interval_ms=N  most milliseconds a crash can lose (default 1000)
+               ro, rw            read-only or not (read_only)
+               debug             trace FUSE requests (with -f); sets log_level=Debug
+             Format-time keys (physical_size, index_memory, slab_size, sparse_index) must equal the store's.
+             fstab options (defaults, noauto, nofail, _netdev, user, users, x-systemd.*, ...) are ignored.
+          --config FILE          read settings from FILE (INI, sections [Store], [Format], [Fuse], [Logging])
+          --quiet, -q            log only errors
+          --verbose, -v          log debug detail
         """;
 
     public static string Unmount => """
-        Usage: vdofuse unmount MOUNTPOINT [--timeout SECONDS]
+        Usage: vdofuse unmount MOUNTPOINT [--timeout SECONDS] [--quiet] [--verbose]
 
         Unmounts a VdoFuse mount (fusermount3 -u) and waits until its daemon has committed everything and exited,
         so that the store can be mounted, copied or checked right after.
 
           --timeout SECONDS      how long to wait for the daemon (default 60)
+          --quiet, -q            say nothing while waiting
+          --verbose, -v          say when it is unmounted and when the daemon has exited
         """;
 
     public static string Stats => """
-        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json] [--human]
-               vdofuse stats --files MOUNTPOINT [--json] [--human]
+        Usage: vdofuse stats STORE|MOUNTPOINT [--verbose] [--json] [--human] [--quiet]
+               vdofuse stats --files MOUNTPOINT [--json] [--human] [--quiet]
 
         Space used and saved, like vdostats. On a mountpoint (or a mounted store) the live counters are read from
         the root's user.vdo.* xattrs; on an unmounted store, from its super block.
@@ -104,22 +120,26 @@ internal static class HelpText
           --human                sizes in K, M, G, T instead of 1K-blocks
           --files                each file of the mount: logical size, unique physical bytes (what deleting it
                                  would free), shared blocks, saving%; largest unique first
+          --quiet, -q            accepted like everywhere (stats prints only its result anyway)
 
         Space saving% = (logical blocks used - data blocks used) / logical blocks used; zero blocks are not
         counted as logical blocks used.
         """;
 
     public static string Estimate => """
-        Usage: vdofuse estimate PATH... [--json] [--human] [--quiet] [--verbose]
+        Usage: vdofuse estimate PATH... [--json] [--human] [--request-size SIZE] [--quiet] [--verbose]
 
         Predicts what VdoFuse would save on existing files, directories (walked) or block devices, without a
-        store, like vdoestimator. Reads every aligned 4 KiB block: zero blocks are never stored; identical blocks
-        are stored once per 254 references; each stored copy is LZ4-compressed and the fragments packed first-fit
-        decreasing, at most 14 to a compressed block of 4060 payload bytes (bigger fragments stay whole, a lone
-        fragment is written uncompressed). The dedupe window is unbounded.
+        store, like vdoestimator. Replays copying them in, file after file, in write requests of SIZE: zero
+        blocks are never stored; a block whose content is stored already shares it (up to 254 references per
+        stored block); the other blocks are compressed as the volume compresses them and each request's
+        fragments packed as the volume packs them (best fit, at most 14 to a compressed block of 4060 payload
+        bytes, a lone fragment written uncompressed). The dedupe window is unbounded.
 
           --json                 the counts by name
           --human                sizes in K, M, G, T instead of blocks
+          --request-size SIZE    bytes per write request (default 1M: FUSE's largest, which cp and dd bs=1M
+                                 reach; smaller writes pack fewer fragments together)
           --quiet, -q            no progress bar (there is none anyway when stderr is not a terminal)
           --verbose, -v          name each file as it is read
 

@@ -21,7 +21,7 @@ internal static class MountCommand
     private static readonly TimeSpan s_launchMargin = TimeSpan.FromSeconds(120);
 
     private static readonly ArgumentReader s_reader = new("mount",
-        ["-f", "--foreground", "--create", DaemonLauncher.ChildFlag],
+        ["-f", "--foreground", "--create", DaemonLauncher.ChildFlag, .. Verbosity.Flags],
         ["-o", "--config"]);
 
     public static int Run(IReadOnlyList<string> args, CliContext context)
@@ -32,6 +32,7 @@ internal static class MountCommand
             context.Out.WriteLine(HelpText.Mount);
             return ExitCodes.Success;
         }
+        Verbosity.Check(parsed, "mount");
         bool isChild = parsed.Has(DaemonLauncher.ChildFlag);
         ParentChannel? channel = null;
         if (isChild)
@@ -74,9 +75,10 @@ internal static class MountCommand
         }
         string store = MountTable.Normalize(parsed.Positionals[0]);
         string mountpoint = MountTable.Normalize(parsed.Positionals[1]);
-        Dictionary<string, string?> commandLine = MountOptionParser.Parse(parsed.All("-o"));
+        var optionProblems = new List<string>();
+        Dictionary<string, string?> commandLine = MountOptionParser.Parse(parsed.All("-o"), optionProblems);
         string? configFile = parsed.Last("--config");
-        VdoFuseSettings settings = context.LoadSettings(configFile, commandLine);
+        VdoFuseSettings settings = context.LoadSettings(configFile, commandLine, ReadFormatted(store), optionProblems);
         bool create = parsed.Has("--create");
 
         CheckMountpoint(mountpoint);
@@ -89,6 +91,14 @@ internal static class MountCommand
             if (create)
             {
                 childArguments.Add("--create");
+            }
+            if (Verbosity.Quiet(parsed))
+            {
+                childArguments.Add("--quiet");
+            }
+            if (Verbosity.Verbose(parsed))
+            {
+                childArguments.Add("--verbose");
             }
             foreach (string options in parsed.All("-o"))
             {
@@ -103,12 +113,32 @@ internal static class MountCommand
             TimeSpan timeout = TimeSpan.FromMilliseconds(settings.Store.LockWaitMs) + s_launchMargin;
             return DaemonLauncher.Launch(childArguments, timeout, context.Out, context.Error);
         }
-        return Serve(store, mountpoint, create, settings, context, channel);
+        return Serve(store, mountpoint, create, settings, Verbosity.Level(parsed, settings.LogLevel, LogLevel.Information), context, channel);
     }
 
-    private static int Serve(string storePath, string mountpoint, bool create, VdoFuseSettings settings, CliContext context, ParentChannel? channel)
+    /// <summary>
+    /// The geometry of an existing store, read without opening it, so that format-time keys given for the mount are
+    /// checked with the rest of the configuration; null when there is no store yet or block 0 cannot be read (the
+    /// open that follows reports that).
+    /// </summary>
+    private static FormattedStore? ReadFormatted(string store)
     {
-        LogLevel level = settings.LogLevel ?? LogLevel.Information;
+        if (Store.Probe(store) != StoreProbe.Store)
+        {
+            return null;
+        }
+        try
+        {
+            return new FormattedStore(store, Store.ReadGeometry(store));
+        }
+        catch (Exception e) when (e is VdoFormatException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static int Serve(string storePath, string mountpoint, bool create, VdoFuseSettings settings, LogLevel level, CliContext context, ParentChannel? channel)
+    {
         DaemonLoggerProvider? daemonLog = channel is null ? null : new DaemonLoggerProvider(level, channel);
         using ILoggerFactory loggerFactory = daemonLog is null
             ? LoggingSetup.CreateConsole(level)

@@ -13,7 +13,7 @@ namespace VdoFuse.Cli.Commands;
 /// </summary>
 internal static class StatsCommand
 {
-    private static readonly ArgumentReader s_reader = new("stats", ["--json", "--verbose", "-v", "--human", "--files"], []);
+    private static readonly ArgumentReader s_reader = new("stats", ["--json", "--human", "--files", .. Verbosity.Flags], []);
 
     /// <summary>
     /// The groups of <c>--verbose</c>, in vdostats' order (space, then mode, packer, journal, dedupe, index), each
@@ -43,7 +43,9 @@ internal static class StatsCommand
             throw new UsageException("stats needs one STORE or MOUNTPOINT", "stats");
         }
         bool json = parsed.Has("--json");
-        bool verbose = parsed.Has("--verbose") || parsed.Has("-v");
+        // --verbose adds every counter; --quiet is accepted like everywhere (stats prints nothing but its result).
+        Verbosity.Check(parsed, "stats");
+        bool verbose = Verbosity.Verbose(parsed);
         bool human = parsed.Has("--human");
         if (json && (verbose || human))
         {

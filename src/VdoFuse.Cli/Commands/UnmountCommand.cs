@@ -13,7 +13,7 @@ namespace VdoFuse.Cli.Commands;
 /// </summary>
 internal static class UnmountCommand
 {
-    private static readonly ArgumentReader s_reader = new("unmount", [], ["--timeout"]);
+    private static readonly ArgumentReader s_reader = new("unmount", Verbosity.Flags, ["--timeout"]);
     private static readonly TimeSpan s_messageAfter = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(50);
 
@@ -29,6 +29,9 @@ internal static class UnmountCommand
         {
             throw new UsageException("unmount needs MOUNTPOINT", "unmount");
         }
+        Verbosity.Check(parsed, "unmount");
+        bool quiet = Verbosity.Quiet(parsed);
+        bool verbose = Verbosity.Verbose(parsed);
         int timeoutSeconds = 60;
         string? timeoutText = parsed.Last("--timeout");
         if (timeoutText is not null &&
@@ -52,9 +55,19 @@ internal static class UnmountCommand
         }
 
         Unmount(mountpoint);
+        if (verbose)
+        {
+            context.Error.WriteLine($"vdofuse: unmounted {mountpoint} (store {store})");
+        }
         if (pid is int daemon)
         {
-            WaitForExit(daemon, store, TimeSpan.FromSeconds(timeoutSeconds), context.Error);
+            var clock = Stopwatch.StartNew();
+            WaitForExit(daemon, store, TimeSpan.FromSeconds(timeoutSeconds), quiet ? null : context.Error);
+            if (verbose)
+            {
+                context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"vdofuse: the daemon (pid {daemon}) committed {store} and exited after {clock.Elapsed.TotalSeconds:0.0} s"));
+            }
         }
         return ExitCodes.Success;
     }
@@ -81,13 +94,14 @@ internal static class UnmountCommand
         throw new CliException($"cannot unmount {mountpoint}: {FirstLine(error)}");
     }
 
-    private static void WaitForExit(int pid, string store, TimeSpan timeout, TextWriter stderr)
+    /// <param name="stderr">Where to say that the wait is long; null (--quiet) says nothing.</param>
+    private static void WaitForExit(int pid, string store, TimeSpan timeout, TextWriter? stderr)
     {
         var clock = Stopwatch.StartNew();
         bool told = false;
         while (DaemonProcess.IsAlive(pid))
         {
-            if (!told && clock.Elapsed > s_messageAfter)
+            if (!told && stderr is not null && clock.Elapsed > s_messageAfter)
             {
                 stderr.WriteLine($"vdofuse: waiting for the daemon (pid {pid}) to commit {store} ...");
                 stderr.Flush();

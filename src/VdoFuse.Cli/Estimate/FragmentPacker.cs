@@ -1,18 +1,13 @@
 namespace VdoFuse.Cli.Estimate;
 
 /// <summary>
-/// Packs LZ4 fragments into compressed blocks the way <c>vdofuse estimate</c> models VdoFuse's packer:
-/// first-fit decreasing into bins of <see cref="PayloadBytes"/> bytes and at most <see cref="MaxFragments"/>
-/// fragments. Only sizes are kept (a histogram, so memory does not grow with the data). A leftmost-fit query
-/// over a max segment tree of the bins' free bytes makes each placement O(log bins).
+/// Packs the fragments of one write request the way the volume's packer does (Core's <c>RequestPacker</c>, which
+/// is internal: this is a copy of its rule, held to it by the estimate-vs-mount integration test): best-fit
+/// decreasing, fragments sorted largest first, each placed in the open bin it fills most tightly, a new bin when
+/// none fits; a bin takes at most <see cref="MaxFragments"/> fragments, <see cref="PayloadBytes"/> bytes and
+/// <see cref="SavingsEstimator.MaxReferences"/> references in all. A bin left with one fragment saves nothing and
+/// is written uncompressed (DESIGN.md section 5). Bins never outlive the request.
 /// </summary>
-/// <remarks>
-/// The model, documented in README "Estimating savings": a compressed block is 4096 bytes with a 36-byte header
-/// (version, checksum, 14 fragment sizes), so 4060 bytes of payload. A fragment fits only if it is at most 4060
-/// bytes; bigger ones are stored whole, uncompressed. A bin left with a single fragment is written uncompressed
-/// (DESIGN.md section 5), which costs one block as well. VDO's real packer is online (bins fill in arrival
-/// order, sealed on a timeout or a commit), so first-fit decreasing is an upper bound on what it achieves.
-/// </remarks>
 internal sealed class FragmentPacker
 {
     /// <summary>Payload of one compressed block: the store's own number (4096 bytes minus a 36-byte header).</summary>
@@ -21,64 +16,75 @@ internal sealed class FragmentPacker
     /// <summary>Most fragments in one compressed block: the store's own number (VDO: 14 slots).</summary>
     public const int MaxFragments = Core.Packer.CompressedBlockLimits.MaximumFragments;
 
-    /// <summary>How many fragments of each compressed size (1..PayloadBytes) were added.</summary>
-    private readonly long[] _histogram = new long[PayloadBytes + 1];
+    private readonly List<(int Size, int References, int Item)> _fragments = [];
+    private readonly List<(int Remaining, int Fragments, int References)> _bins = [];
 
-    /// <summary>Fragments added (all at most <see cref="PayloadBytes"/>).</summary>
-    public long FragmentCount { get; private set; }
-
-    /// <summary>Records a fragment; false (nothing recorded) when it is too big to share a compressed block.</summary>
-    public bool TryAdd(int compressedBytes)
+    /// <summary>Adds a fragment of the current request; <paramref name="item"/> is the caller's name for it.</summary>
+    public void Add(int compressedBytes, int references, int item)
     {
         if (compressedBytes <= 0 || compressedBytes > PayloadBytes)
         {
-            return false;
+            throw new ArgumentOutOfRangeException(nameof(compressedBytes), compressedBytes, "a fragment is 1 to 4060 bytes");
         }
-        _histogram[compressedBytes]++;
-        FragmentCount++;
-        return true;
+        _fragments.Add((compressedBytes, references, item));
     }
 
-    /// <summary>Compressed blocks that first-fit decreasing needs for every fragment added so far.</summary>
-    public long CountBlocks()
+    public int Count => _fragments.Count;
+
+    /// <summary>
+    /// Packs the request's fragments and forgets them. <paramref name="binOf"/> receives, per item, the compressed
+    /// block (0-based, in the order of the returned count) holding it, or -1 when it is written uncompressed.
+    /// Returns how many compressed blocks the request writes.
+    /// </summary>
+    public int Pack(Span<int> binOf)
     {
-        if (FragmentCount == 0)
+        foreach ((_, _, int item) in _fragments)
         {
+            binOf[item] = -1;
+        }
+        if (_fragments.Count < 2)
+        {
+            // A lone fragment would make a bin of one, which is written uncompressed anyway.
+            _fragments.Clear();
             return 0;
         }
-        int leaves = 1;
-        while (leaves < FragmentCount)
+        _fragments.Sort((a, b) => b.Size.CompareTo(a.Size));
+        _bins.Clear();
+        Span<int> placed = _fragments.Count <= 1024 ? stackalloc int[_fragments.Count] : new int[_fragments.Count];
+        for (int k = 0; k < _fragments.Count; k++)
         {
-            leaves <<= 1;
-        }
-        // tree[1] is the root; leaves at [leaves, 2*leaves). A leaf holds its bin's free bytes, or -1 once the
-        // bin has MaxFragments fragments; untouched bins are empty (PayloadBytes free).
-        int[] tree = new int[2 * leaves];
-        Array.Fill(tree, PayloadBytes);
-        byte[] fragments = new byte[leaves];
-        long binsUsed = 0;
-        for (int size = PayloadBytes; size > 0; size--)
-        {
-            for (long n = _histogram[size]; n > 0; n--)
+            (int size, int references, _) = _fragments[k];
+            int best = -1;
+            for (int b = 0; b < _bins.Count; b++)
             {
-                int node = 1;
-                while (node < leaves)
+                (int remaining, int count, int binReferences) = _bins[b];
+                if (count < MaxFragments && remaining >= size && binReferences + references <= SavingsEstimator.MaxReferences
+                    && (best < 0 || remaining < _bins[best].Remaining))
                 {
-                    node = tree[2 * node] >= size ? 2 * node : 2 * node + 1;
-                }
-                int bin = node - leaves;
-                if (fragments[bin] == 0)
-                {
-                    binsUsed++;
-                }
-                fragments[bin]++;
-                tree[node] = fragments[bin] == MaxFragments ? -1 : tree[node] - size;
-                for (node >>= 1; node > 0; node >>= 1)
-                {
-                    tree[node] = Math.Max(tree[2 * node], tree[2 * node + 1]);
+                    best = b;
                 }
             }
+            if (best < 0)
+            {
+                best = _bins.Count;
+                _bins.Add((PayloadBytes, 0, 0));
+            }
+            (int r, int f, int refs) = _bins[best];
+            _bins[best] = (r - size, f + 1, refs + references);
+            placed[k] = best;
         }
-        return binsUsed;
+        // Number the bins that are written compressed (two or more fragments), in bin order.
+        Span<int> number = _bins.Count <= 1024 ? stackalloc int[_bins.Count] : new int[_bins.Count];
+        int written = 0;
+        for (int b = 0; b < _bins.Count; b++)
+        {
+            number[b] = _bins[b].Fragments >= 2 ? written++ : -1;
+        }
+        for (int k = 0; k < _fragments.Count; k++)
+        {
+            binOf[_fragments[k].Item] = number[placed[k]];
+        }
+        _fragments.Clear();
+        return written;
     }
 }

@@ -1,8 +1,9 @@
 namespace VdoFuse.Cli.Estimate;
 
 /// <summary>
-/// What <see cref="SavingsEstimator"/> found, in 4 KiB blocks and with vdostats' definitions: zero blocks are not
-/// logical blocks used, and saving% = (logical used - data used) / logical used.
+/// What <see cref="SavingsEstimator"/> found, in 4 KiB blocks and with the volume's (vdostats') definitions: zero
+/// blocks are not logical blocks used; saving% = (logical used - data used) / logical used; compression saved =
+/// references to compressed blocks - compressed blocks; dedupe saved = what remains of logical used - data used.
 /// </summary>
 internal sealed record SavingsEstimate(
     long LogicalBytes,
@@ -10,26 +11,28 @@ internal sealed record SavingsEstimate(
     long ZeroBlocks,
     long DistinctBlocks,
     long DedupeCopies,
-    long CompressibleFragments,
-    long CompressedBlocks)
+    long DataBlocksUsed,
+    long CompressedFragments,
+    long CompressedBlocks,
+    long CompressedReferences)
 {
     /// <summary>Non-zero blocks: what vdostats calls logical blocks used.</summary>
     public long LogicalBlocksUsed => LogicalBlocks - ZeroBlocks;
 
-    /// <summary>Blocks stored with dedupe alone: one per distinct content, one more per 254 references.</summary>
-    public long DedupeSavedBlocks => LogicalBlocksUsed - DedupeCopies;
+    /// <summary>The volume's compression_saved_blocks: references to compressed blocks minus those blocks.</summary>
+    public long CompressionSavedBlocks => CompressedReferences - CompressedBlocks;
 
-    /// <summary>Copies that share compressed blocks minus those blocks.</summary>
-    public long CompressionSavedBlocks => CompressibleFragments - CompressedBlocks;
+    /// <summary>The volume's dedupe_saved_blocks with compression on: logical used - data used - compression saved.</summary>
+    public long DedupeSavedBlocks => LogicalBlocksUsed - DataBlocksUsed - CompressionSavedBlocks;
 
-    /// <summary>Data blocks used with dedupe and compression.</summary>
-    public long DataBlocksUsed => DedupeCopies - CompressionSavedBlocks;
+    /// <summary>Blocks saved by dedupe alone (<c>-o compress=off</c>): one copy per distinct content and 254 references.</summary>
+    public long DedupeOnlySavedBlocks => LogicalBlocksUsed - DedupeCopies;
 
     /// <summary>vdostats' space saving%, with compression.</summary>
     public double SavingPercent => Percent(LogicalBlocksUsed - DataBlocksUsed, LogicalBlocksUsed);
 
     /// <summary>vdostats' space saving% with dedupe alone (mount -o compress=off).</summary>
-    public double DedupeOnlySavingPercent => Percent(DedupeSavedBlocks, LogicalBlocksUsed);
+    public double DedupeOnlySavingPercent => Percent(DedupeOnlySavedBlocks, LogicalBlocksUsed);
 
     /// <summary>Share of the logical size not stored at all, zero blocks included (like zdb -S's total ratio).</summary>
     public double TotalSavingPercent => Percent(LogicalBlocks - DataBlocksUsed, LogicalBlocks);

@@ -18,7 +18,9 @@ internal sealed class StoreChecker
 {
     private readonly Store _store;
     private readonly CheckReport _report;
-    private readonly Action<string>? _progress;
+    private readonly IProgress<StoreProgress>? _progress;
+    // Mapped plus zero entries the files' tallies announce: the block-map walk's total for progress.
+    private readonly long _blockMapEntries;
     // Per data block of the depot: mappings found referring to it.
     private readonly Dictionary<ulong, int> _expected = [];
     // Blocks holding a block-map or namespace page.
@@ -26,12 +28,16 @@ internal sealed class StoreChecker
     // Compressed blocks and the slots mappings use in them, with one referrer each for the report.
     private readonly Dictionary<ulong, Dictionary<int, string>> _compressed = [];
 
-    public StoreChecker(Store store, CheckReport report, Action<string>? progress)
+    public StoreChecker(Store store, CheckReport report, IProgress<StoreProgress>? progress, long blockMapEntries)
     {
         _store = store;
         _report = report;
         _progress = progress;
+        _blockMapEntries = blockMapEntries;
     }
+
+    /// <summary>Reports every this many units (a power of two): often enough for a display, cheap per block.</summary>
+    private const long ProgressStride = 1 << 16;
 
     public void Run(bool clean, IReadOnlyList<ulong> namespacePages)
     {
@@ -45,10 +51,6 @@ internal sealed class StoreChecker
         foreach ((InodeNumber inode, BlockMapRoot root, ulong size) in _store.Namespace.FileRootsWithSize())
         {
             files++;
-            if (files % 1000 == 0)
-            {
-                _progress?.Invoke($"block maps: {files} files");
-            }
             long fileMapped = 0, fileZero = 0;
             ulong endLbn = (size + (ulong)Format.Geometry.BlockSize - 1) / (ulong)Format.Geometry.BlockSize;
             try
@@ -62,6 +64,10 @@ internal sealed class StoreChecker
                     },
                     (lbn, mapping) =>
                     {
+                        if (_progress is not null && ((mapped + zero + fileMapped + fileZero) & (ProgressStride - 1)) == 0)
+                        {
+                            _progress.Report(new StoreProgress("block maps", mapped + zero + fileMapped + fileZero, _blockMapEntries, "blocks"));
+                        }
                         if (mapping.State == MappingState.Zero)
                         {
                             fileZero++;
@@ -112,8 +118,13 @@ internal sealed class StoreChecker
         CheckCompressedBlocks();
 
         long blocks = 0, mismatches = 0;
+        long dataBlocks = (long)_store.Geometry.DataBlocks;
         depot.ForEachCount((pbn, count) =>
         {
+            if (_progress is not null && (blocks & (ProgressStride - 1)) == 0)
+            {
+                _progress.Report(new StoreProgress("reference counts", blocks, dataBlocks, "blocks"));
+            }
             blocks++;
             int want = Expected(pbn);
             if (want == count)
@@ -165,9 +176,13 @@ internal sealed class StoreChecker
     {
         byte[] block = new byte[Format.Geometry.BlockSize];
         byte[] plain = new byte[Format.Geometry.BlockSize];
-        long slots = 0;
+        long slots = 0, done = 0;
         foreach ((ulong pbn, Dictionary<int, string> used) in _compressed)
         {
+            if (_progress is not null && (done++ & (ProgressStride - 1)) == 0)
+            {
+                _progress.Report(new StoreProgress("compressed blocks", done - 1, _compressed.Count, "blocks"));
+            }
             _store.ReadBlock(pbn, block);
             string? problem = Packer.CompressedBlock.Check(block);
             if (problem is not null)
