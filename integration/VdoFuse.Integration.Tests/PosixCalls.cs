@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace VdoFuse.Integration.Tests;
 
 /// <summary>What statx(2) reports about one path (the fields the POSIX tests compare).</summary>
-public readonly record struct PathStatus(uint Mode, uint LinkCount, ulong Inode, long Size, long Blocks, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor)
+public readonly record struct PathStatus(uint Mode, uint LinkCount, ulong Inode, long Size, long Blocks, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor, long ModificationSeconds, uint ModificationNanoseconds)
 {
     public const uint TypeMask = 0xF000;
 
@@ -183,7 +183,8 @@ public static unsafe partial class PosixCalls
 
     /// <summary>
     /// struct statx: stx_nlink at 16, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40, stx_blocks at 48,
-    /// stx_rdev_major/minor at 128/132, stx_dev_major/minor at 136/140 (the same on every architecture).
+    /// stx_mtime (i64 seconds, u32 nanoseconds) at 112, stx_rdev_major/minor at 128/132, stx_dev_major/minor at
+    /// 136/140 (the same layout on every architecture).
     /// </summary>
     private static PathStatus Decode(ReadOnlySpan<byte> bytes) =>
         new(
@@ -195,7 +196,9 @@ public static unsafe partial class PosixCalls
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[136..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[140..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[128..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(bytes[132..]));
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[132..]),
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[112..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[120..]));
 
     /// <summary>statx of an open file (AT_EMPTY_PATH): what fstat reports, also after the last name is gone.</summary>
     public static PathStatus StatHandle(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
