@@ -13,9 +13,6 @@ public sealed class OpenFileTests
 {
     private const int BlockSize = 4096;
 
-    /// <summary>Release reaches the daemon asynchronously after close(2); how long a test waits for the blocks to be freed.</summary>
-    private static readonly TimeSpan s_releaseWait = TimeSpan.FromSeconds(30);
-
     private static byte[] RandomBlocks(int blocks, int seed)
     {
         byte[] data = new byte[blocks * BlockSize];
@@ -34,17 +31,6 @@ public sealed class OpenFileTests
             done += n;
         }
         return data;
-    }
-
-    private static ulong WaitForCounter(MountedStore store, string name, ulong expected)
-    {
-        DateTime deadline = DateTime.UtcNow + s_releaseWait;
-        ulong value;
-        while ((value = store.Counter(name)) != expected && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(50);
-        }
-        return value;
     }
 
     [FuseTheory]
@@ -83,8 +69,8 @@ public sealed class OpenFileTests
             writer.Dispose();
             reader.Dispose();
         }
-        Assert.Equal(baseline, WaitForCounter(store, "data_blocks_used", baseline));
-        Assert.Equal(0UL, WaitForCounter(store, "logical_blocks_used", 0));
+        Assert.Equal(baseline, store.WaitForCounter("data_blocks_used", baseline));
+        Assert.Equal(0UL, store.WaitForCounter("logical_blocks_used", 0));
 
         // Rename of an open file: the descriptor follows the inode to its new name.
         byte[] b = RandomBlocks(32, 3);
@@ -101,7 +87,7 @@ public sealed class OpenFileTests
             Assert.Equal(b, File.ReadAllBytes(store.PathOf("dir/c")));
         }
         ulong afterC = baseline + 32;
-        Assert.Equal(afterC, WaitForCounter(store, "data_blocks_used", afterC));
+        Assert.Equal(afterC, store.WaitForCounter("data_blocks_used", afterC));
 
         // Rename over an open file: the name shows the new content, the descriptor the old one, until closed.
         byte[] x = RandomBlocks(48, 5);
@@ -117,7 +103,7 @@ public sealed class OpenFileTests
             Assert.Equal(afterC + 48 + 40, store.Counter("data_blocks_used"));
         }
         ulong afterY = afterC + 40;
-        Assert.Equal(afterY, WaitForCounter(store, "data_blocks_used", afterY));
+        Assert.Equal(afterY, store.WaitForCounter("data_blocks_used", afterY));
 
         // An open file whose blocks are shared with another file: unlink and close free nothing.
         Tool.Must("cp", store.PathOf("dir/c"), store.PathOf("twin"));
@@ -128,7 +114,7 @@ public sealed class OpenFileTests
             Assert.Equal(b, ReadAll(twin));
         }
         // The twin's logical blocks go once its release has been handled; its data blocks stay (the original has them).
-        Assert.Equal(32UL + 40, WaitForCounter(store, "logical_blocks_used", 32 + 40));
+        Assert.Equal(32UL + 40, store.WaitForCounter("logical_blocks_used", 32 + 40));
         Assert.Equal(afterY, store.Counter("data_blocks_used"));
 
         // An open file with a second hard link: unlinking one name and closing frees nothing.
