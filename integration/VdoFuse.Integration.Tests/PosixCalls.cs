@@ -3,8 +3,18 @@ using System.Runtime.InteropServices;
 
 namespace VdoFuse.Integration.Tests;
 
+/// <summary>A statx timestamp.</summary>
+public readonly record struct FileTime(long Seconds, uint Nanoseconds) : IComparable<FileTime>
+{
+    public int CompareTo(FileTime other) => Seconds != other.Seconds ? Seconds.CompareTo(other.Seconds) : Nanoseconds.CompareTo(other.Nanoseconds);
+
+    public override string ToString() => $"{Seconds}.{Nanoseconds:D9}";
+}
+
 /// <summary>What statx(2) reports about one path (the fields the POSIX tests compare).</summary>
-public readonly record struct PathStatus(uint Mode, uint LinkCount, ulong Inode, long Size, long Blocks, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor, long ModificationSeconds, uint ModificationNanoseconds)
+public readonly record struct PathStatus(
+    uint Mode, uint LinkCount, ulong Inode, long Size, long Blocks, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor,
+    FileTime AccessTime, FileTime ModificationTime, FileTime ChangeTime)
 {
     public const uint TypeMask = 0xF000;
 
@@ -183,8 +193,8 @@ public static unsafe partial class PosixCalls
 
     /// <summary>
     /// struct statx: stx_nlink at 16, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40, stx_blocks at 48,
-    /// stx_mtime (i64 seconds, u32 nanoseconds) at 112, stx_rdev_major/minor at 128/132, stx_dev_major/minor at
-    /// 136/140 (the same layout on every architecture).
+    /// stx_atime, stx_ctime and stx_mtime (i64 seconds, u32 nanoseconds) at 64, 96 and 112, stx_rdev_major/minor
+    /// at 128/132, stx_dev_major/minor at 136/140 (the same layout on every architecture).
     /// </summary>
     private static PathStatus Decode(ReadOnlySpan<byte> bytes) =>
         new(
@@ -197,8 +207,12 @@ public static unsafe partial class PosixCalls
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[140..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[128..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[132..]),
-            BinaryPrimitives.ReadInt64LittleEndian(bytes[112..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(bytes[120..]));
+            Time(bytes[64..]),
+            Time(bytes[112..]),
+            Time(bytes[96..]));
+
+    private static FileTime Time(ReadOnlySpan<byte> bytes) =>
+        new(BinaryPrimitives.ReadInt64LittleEndian(bytes), BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]));
 
     /// <summary>statx of an open file (AT_EMPTY_PATH): what fstat reports, also after the last name is gone.</summary>
     public static PathStatus StatHandle(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
@@ -240,6 +254,31 @@ public static unsafe partial class PosixCalls
                 string name = Marshal.PtrToStringUTF8((nint)(entry + 19)) ?? "";
                 entries.Add(new DirectoryEntry(name, *(ulong*)entry, entry[18]));
             }
+        }
+        finally
+        {
+            ClosedirNative(directory);
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="each"/> for every entry as readdir returns it, so that the callback can change the
+    /// directory between two readdir calls (rm -r does so).
+    /// </summary>
+    public static int ForEachEntry(string path, Action<DirectoryEntry> each)
+    {
+        nint directory = OpendirNative(path);
+        if (directory == 0)
+        {
+            return Marshal.GetLastPInvokeError();
+        }
+        try
+        {
+            for (byte* entry = ReaddirNative(directory); entry != null; entry = ReaddirNative(directory))
+            {
+                each(new DirectoryEntry(Marshal.PtrToStringUTF8((nint)(entry + 19)) ?? "", *(ulong*)entry, entry[18]));
+            }
+            return 0;
         }
         finally
         {

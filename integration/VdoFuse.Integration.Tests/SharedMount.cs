@@ -1,30 +1,32 @@
 namespace VdoFuse.Integration.Tests;
 
 /// <summary>
-/// One mounted store shared by the rows of a theory (a mount per row would cost more than the rows), mounted on
-/// first use so that a skipped theory mounts nothing; unmounted and checked (<c>vdofuse check</c>) at disposal.
-/// Each row works in its own folder.
+/// Mounted stores shared by the rows of a theory (a mount per row would cost more than the rows), one per set of
+/// mount options, each mounted on first use so that a skipped theory mounts nothing; all unmounted and checked
+/// (<c>vdofuse check</c>) at disposal. Each row works in its own folder.
 /// </summary>
 public sealed class SharedMount : IAsyncLifetime
 {
-    private readonly Lock _lock = new();
-    private MountedStore? _store;
+    private readonly Dictionary<string, MountedStore> _stores = new(StringComparer.Ordinal);
 
-    public MountedStore Store
+    /// <summary>The store mounted with <paramref name="mountOptions"/> ("" for none).</summary>
+    public MountedStore Store(string mountOptions = "")
     {
-        get
+        lock (_stores)
         {
-            lock (_lock)
+            if (!_stores.TryGetValue(mountOptions, out MountedStore? store))
             {
-                return _store ??= MountedStore.CreateMounted();
+                store = MountedStore.CreateMounted(mountOptions.Length == 0 ? null : mountOptions);
+                _stores.Add(mountOptions, store);
             }
+            return store;
         }
     }
 
     /// <summary>A fresh folder in the mount and one on the local disk (beside the store) for one row.</summary>
-    public (string Mounted, string Local) Folders(string name)
+    public (string Mounted, string Local) Folders(string name, string mountOptions = "")
     {
-        MountedStore store = Store;
+        MountedStore store = Store(mountOptions);
         string mounted = store.PathOf(name);
         string local = Path.Combine(store.Root, "local", name);
         Directory.CreateDirectory(mounted);
@@ -36,22 +38,26 @@ public sealed class SharedMount : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_store is null)
+        var problems = new List<string>();
+        foreach ((string options, MountedStore store) in _stores)
         {
-            return;
-        }
-        try
-        {
-            if (_store.IsMounted())
+            try
             {
-                _store.Unmount();
-                ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", _store.Store);
-                Assert.True(check.ExitCode == 0, "check after the shared mount: " + check);
+                if (store.IsMounted())
+                {
+                    store.Unmount();
+                    ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+                    if (check.ExitCode != 0)
+                    {
+                        problems.Add($"check after the shared mount ({options}): {check}");
+                    }
+                }
+            }
+            finally
+            {
+                await store.DisposeAsync();
             }
         }
-        finally
-        {
-            await _store.DisposeAsync();
-        }
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 }

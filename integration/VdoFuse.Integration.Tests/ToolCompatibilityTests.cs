@@ -198,7 +198,7 @@ public sealed class ToolCompatibilityTests(VmImages images, ITestOutputHelper ou
             }
             if (relative.StartsWith("tree", StringComparison.Ordinal))
             {
-                lines.Append(CultureInfo.InvariantCulture, $" mtime {status.ModificationSeconds}.{status.ModificationNanoseconds:D9}");
+                lines.Append(CultureInfo.InvariantCulture, $" mtime {status.ModificationTime}");
             }
             if (status.Type == TypeRegular)
             {
