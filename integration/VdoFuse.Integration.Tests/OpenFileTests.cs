@@ -136,4 +136,49 @@ public sealed class OpenFileTests
         Assert.Equal(["dir", "x-link"], Directory.GetFileSystemEntries(store.Mountpoint).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(afterY, store.Counter("data_blocks_used"));
     }
+    /// <summary>
+    /// An unlinked file still open when the daemon dies is an orphan: its blocks are not leaked but reclaimed by the
+    /// next mount's recovery (DESIGN.md: the orphan list), and check finds the store clean.
+    /// </summary>
+    [FuseFact]
+    public async Task AnUnlinkedOpenFileIsReclaimedAfterKillMinusNineOfTheDaemon()
+    {
+        await using MountedStore store = MountedStore.CreateMounted("compress=off");
+        byte[] keep = RandomBlocks(8, 11);
+        File.WriteAllBytes(store.PathOf("keep"), keep);
+        File.WriteAllBytes(store.PathOf("doomed"), RandomBlocks(64, 12));
+        SafeFileHandle open = File.OpenHandle(store.PathOf("doomed"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        try
+        {
+            File.Delete(store.PathOf("doomed"));
+            // fsync commits everything, the unlink and the orphan included.
+            using (SafeFileHandle handle = File.OpenHandle(store.PathOf("keep"), FileMode.Open, FileAccess.ReadWrite))
+            {
+                RangeSyscalls.Fsync(handle);
+            }
+            Assert.Equal(72UL, store.Counter("data_blocks_used"));
+
+            IReadOnlyList<int> daemons = store.DaemonPids();
+            Assert.Single(daemons);
+            Assert.Equal(0, Tool.Run("kill", ["-9", daemons[0].ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
+            for (int i = 0; i < 200 && store.DaemonPids().Count > 0; i++)
+            {
+                await Task.Delay(50);
+            }
+            Assert.Empty(store.DaemonPids());
+        }
+        finally
+        {
+            open.Dispose();
+        }
+
+        store.Mount("compress=off");
+        Assert.Equal(8UL, store.WaitForCounter("data_blocks_used", 8));
+        Assert.Equal(8UL, store.Counter("logical_blocks_used"));
+        Assert.Equal(keep, File.ReadAllBytes(store.PathOf("keep")));
+        Assert.Equal(["keep"], Directory.GetFileSystemEntries(store.Mountpoint).Select(Path.GetFileName));
+        store.Unmount();
+        ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+        Assert.True(check.ExitCode == 0, "check: " + check);
+    }
 }
