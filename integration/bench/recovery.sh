@@ -30,7 +30,7 @@ trap cleanup EXIT
 SIZE_GIB=$(( (MIB * 3 + 1023) / 1024 ))
 $VDOFUSE format "$STORE" --physical-size "${SIZE_GIB}G" >/dev/null
 # Checkpoints held off for the run: everything written lives in the journal only.
-export VDOFUSE_STORE__CHECKPOINTINTERVALMS=86400000
+export VDOFUSE_STORE__CHECKPOINT_INTERVAL_MS=86400000
 $VDOFUSE mount "$STORE" "$MNT"
 echo "recovery: writing $MIB MiB of unique data (one fsync at the end)"
 head -c "$((MIB << 20))" /dev/urandom | dd of="$MNT/big" bs=1M iflag=fullblock conv=fsync status=none
@@ -38,7 +38,7 @@ expected=$(sha256sum "$MNT/big" | cut -d' ' -f1)
 pid=$(awk '{print $1}' "$STORE/store.lock")
 kill -9 "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null && [[ $(ps -o stat= -p "$pid" 2>/dev/null) != Z* ]] || break; sleep 0.1; done
-unset VDOFUSE_STORE__CHECKPOINTINTERVALMS
+unset VDOFUSE_STORE__CHECKPOINT_INTERVAL_MS
 
 start=$(date +%s%N)
 $VDOFUSE mount "$STORE" "$MNT"

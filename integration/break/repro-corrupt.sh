@@ -8,7 +8,7 @@ $V format $E/s --physical-size 300M --index-memory 8M >/dev/null
 $V mount $E/s $E/m
 head -c 100M /dev/urandom > $E/m/keep; head -c 100M /dev/urandom > $E/m/A; head -c 100M /dev/zero | tr '\0' 'F' > $E/m/fill 2>/dev/null
 $V unmount $E/m                                   # clean: checkpoint holds keep, A, fill
-VDOFUSE_STORE__CHECKPOINTINTERVALMS=86400000 $V mount $E/s $E/m
+VDOFUSE_STORE__CHECKPOINT_INTERVAL_MS=86400000 $V mount $E/s $E/m
 rm $E/m/A; sync $E/m                              # journal: A deleted (fsyncdir)
 head -c 90M /dev/zero | tr '\0' 'B' > $E/srcB; dd if=$E/srcB of=$E/m/B bs=1M conv=fsync status=none   # B reuses A's blocks
 for i in 1 2 3; do echo "small $i" > $E/m/s$i; sync $E/m/s$i $E/m; done
