@@ -81,7 +81,10 @@ public sealed class CompressionTests(VmImages images, ITestOutputHelper output)
         output.WriteLine($"{mountOptions ?? "compress=on"}: images copied in at {2.0 * VmImages.ImageMiB / clock.Elapsed.TotalSeconds:0.0} MB/s");
         ulong data = store.Counter("data_blocks_used");
         store.Remount(mountOptions);
-        Assert.Equal(data, store.Counter("data_blocks_used"));
+        // Unmount packs what still waits in the packer across requests: the count can only go down.
+        ulong after = store.Counter("data_blocks_used");
+        Assert.True(after <= data, $"data_blocks_used went from {data} to {after} over a remount");
+        data = after;
         Assert.Equal(MountedStore.Sha256(images.Second), MountedStore.Sha256(store.PathOf("drifted.img")));
         return data;
     }

@@ -140,9 +140,9 @@ public sealed class CompressionTests : IDisposable
             ulong before = store.GetStatistics().DataBlocksUsed;
             Assert.True(before >= 30, $"{before} data blocks before packing: the single-block writes were packed already");
             Assert.True(store.GetStatistics().CompressedFragmentsInPacker > 0);
+            // Waits for a pass the background thread may have started (full bins wake it), then packs the rest.
             int freed = store.Volume.PackWaiting(drain: true, timeoutMs: 0);
             VolumeStatistics stats = store.GetStatistics();
-            Assert.True(freed > 0);
             Assert.Equal(0UL, stats.CompressedFragmentsInPacker);
             // Text blocks pack two to four to a block (the background thread may have packed some bins already).
             Assert.True(stats.DataBlocksUsed <= before * 2 / 3, $"{stats.DataBlocksUsed} data blocks after packing, {before} before, freed {freed}, fragments {stats.CompressedFragmentsWritten} in {stats.CompressedBlocksWritten} blocks");

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using VdoFuse.Core.BlockMap;
 using VdoFuse.Core.Format;
 using VdoFuse.Core.Journal;
@@ -196,45 +194,4 @@ public sealed partial class FileSystem
 
     private DirectoryEntries DirectoryForReplay(ulong number, string where) =>
         InodeForReplay(number, where).Entries ?? throw new VdoFormatException($"{where}: names an entry of inode {number}, which is not a directory");
-
-    private ref struct RecordReader
-    {
-        private readonly ReadOnlySpan<byte> _data;
-        private readonly string _where;
-        private int _position;
-
-        public RecordReader(ReadOnlySpan<byte> data, string where)
-        {
-            _data = data;
-            _where = where;
-            _position = 0;
-        }
-
-        public readonly bool AtEnd => _position >= _data.Length;
-
-        public readonly void Fail(string problem) => throw new VdoFormatException($"{_where}: {problem}");
-
-        public byte U8() => Take(1)[0];
-
-        public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
-
-        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
-
-        public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
-
-        public Timestamp Time() => new((long)U64(), U32());
-
-        public string Name() => Encoding.Latin1.GetString(Take(U8()));
-
-        public ReadOnlySpan<byte> Take(int length)
-        {
-            if (length < 0 || _position + length > _data.Length)
-            {
-                Fail($"an entry ends at byte {_position} where {length} more bytes were expected");
-            }
-            ReadOnlySpan<byte> slice = _data.Slice(_position, length);
-            _position += length;
-            return slice;
-        }
-    }
 }

@@ -52,7 +52,7 @@ public sealed partial class FileSystem
     /// <summary>Loads a namespace stream; throws <see cref="VdoFormatException"/> when it does not decode.</summary>
     internal void DecodeNamespace(ReadOnlySpan<byte> stream, string where)
     {
-        var reader = new NamespaceReader(stream, where);
+        var reader = new RecordReader(stream, $"{where}: namespace is damaged");
         if (reader.U32() != NamespaceMagic)
         {
             throw new VdoFormatException($"{where}: namespace stream has a bad magic");
@@ -186,7 +186,7 @@ public sealed partial class FileSystem
         }
     }
 
-    private static Inode DecodeInode(ref NamespaceReader reader)
+    private static Inode DecodeInode(ref RecordReader reader)
     {
         var number = new InodeNumber(reader.U64());
         var node = new Inode(number, reader.U32())
@@ -294,47 +294,6 @@ public sealed partial class FileSystem
             Span<byte> span = _output.GetSpan(name.Length);
             Encoding.Latin1.GetBytes(name, span);
             _output.Advance(name.Length);
-        }
-    }
-
-    private ref struct NamespaceReader
-    {
-        private readonly ReadOnlySpan<byte> _data;
-        private readonly string _where;
-        private int _position;
-
-        public NamespaceReader(ReadOnlySpan<byte> data, string where)
-        {
-            _data = data;
-            _where = where;
-            _position = 0;
-        }
-
-        public readonly void Fail(string problem) => throw new VdoFormatException($"{_where}: namespace is damaged: {problem}");
-
-        public byte U8() => Take(1)[0];
-
-        public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
-
-        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
-
-        public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
-
-        public Timestamp Time() => new((long)U64(), U32());
-
-        public byte[] Bytes(int length) => Take(length).ToArray();
-
-        public string Name() => Encoding.Latin1.GetString(Take(U8()));
-
-        private ReadOnlySpan<byte> Take(int length)
-        {
-            if (length < 0 || _position + length > _data.Length)
-            {
-                Fail($"stream ends at byte {_position} where {length} more bytes were expected");
-            }
-            ReadOnlySpan<byte> slice = _data.Slice(_position, length);
-            _position += length;
-            return slice;
         }
     }
 }

@@ -24,6 +24,9 @@ internal sealed class FragmentPacker
 {
     public const int MaximumWaiting = 4096;
 
+    /// <summary>The fewest fragments a bin across requests is written with.</summary>
+    public const int MinimumFragments = 3;
+
     private readonly Lock _lock = new();
     private readonly List<WaitingFragment> _waiting = [];
     private int _waitingBytes;
@@ -62,10 +65,10 @@ internal sealed class FragmentPacker
     }
 
     /// <summary>
-    /// Takes the bins worth writing now: full ones always; with <paramref name="drain"/> (unmount) or once the
-    /// oldest fragment is older than <paramref name="timeoutMs"/>, every bin of two or more too. A fragment
-    /// left alone past the timeout is dropped (its block simply stays uncompressed). The caller returns each
-    /// fragment's buffer with <see cref="Release"/>.
+    /// Takes the bins of at least <see cref="MinimumFragments"/> worth writing now: full ones always; once the
+    /// oldest fragment is older than <paramref name="timeoutMs"/>, those at least three quarters full too; with
+    /// <paramref name="drain"/> (unmount) all of them. Fragments still without a good bin after four timeouts are dropped
+    /// (their blocks simply stay uncompressed). The caller returns each fragment's buffer with <see cref="Release"/>.
     /// </summary>
     public List<List<WaitingFragment>> TakeBins(bool drain, long now, int timeoutMs)
     {
@@ -81,7 +84,10 @@ internal sealed class FragmentPacker
             {
                 oldest = Math.Min(oldest, waiting.Enqueued);
             }
+            // At the timeout only well-filled bins are written (a half-empty compressed block saves little and
+            // lowers the density); fragments that found no good bin by four timeouts give up and stay uncompressed.
             bool due = drain || now - oldest >= timeoutMs;
+            bool expired = drain || now - oldest >= 4L * timeoutMs;
             _waiting.Sort(static (a, b) => b.Size.CompareTo(a.Size));
             var open = new List<(List<WaitingFragment> Members, int Used)>();
             foreach (WaitingFragment fragment in _waiting)
@@ -115,11 +121,14 @@ internal sealed class FragmentPacker
             foreach ((List<WaitingFragment> members, int used) in open)
             {
                 bool full = members.Count == CompressedBlock.MaximumFragments || used + smallest > CompressedBlock.PayloadSize;
-                if (full || (due && members.Count >= 2))
+                bool filled = used * 4 >= CompressedBlock.PayloadSize * 3;
+                // At least three fragments: a pair of large fragments saves one block for two extra writes and
+                // halves the density of what the request packer achieves.
+                if (members.Count >= MinimumFragments && (full || (due && filled) || drain))
                 {
                     bins.Add(members);
                 }
-                else if (due)
+                else if (expired)
                 {
                     Release(members);
                 }

@@ -8,6 +8,9 @@ namespace VdoFuse.Core.Volume;
 public sealed partial class Volume
 {
     private readonly FragmentPacker _packer = new();
+    // One packing pass at a time (the background thread, or close after it stopped); taken before any range lock
+    // and never by writers.
+    private readonly Lock _packLock = new();
 
     /// <summary>Fragments waiting for a bin of the packer across requests.</summary>
     public int FragmentsInPacker => _packer.Count;
@@ -64,19 +67,22 @@ public sealed partial class Volume
             return 0;
         }
         int freed = 0;
-        foreach (List<WaitingFragment> bin in _packer.TakeBins(drain, Environment.TickCount64, timeoutMs))
+        lock (_packLock)
         {
-            try
+            foreach (List<WaitingFragment> bin in _packer.TakeBins(drain, Environment.TickCount64, timeoutMs))
             {
-                freed += WriteBin(bin);
-            }
-            catch (IOException e)
-            {
-                VolumeLog.IoFailure(_logger, e.Message);
-            }
-            finally
-            {
-                FragmentPacker.Release(bin);
+                try
+                {
+                    freed += WriteBin(bin);
+                }
+                catch (IOException e)
+                {
+                    VolumeLog.IoFailure(_logger, e.Message);
+                }
+                finally
+                {
+                    FragmentPacker.Release(bin);
+                }
             }
         }
         return freed;
