@@ -28,17 +28,31 @@ public sealed class Exerciser
     private readonly SafeFileHandle?[] _handles = new SafeFileHandle?[2];
     private readonly SafeFileHandle?[] _shadowHandles = new SafeFileHandle?[2];
     private readonly byte[] _pattern = new byte[BlockSize];
+    private readonly bool _remounts;
     private bool _zeroRangeSupported = true;
     private int _step;
     private string _last = "";
 
-    public Exerciser(MountedStore store, int seed, string? mountOptions)
+    /// <param name="remounts">False when other exercisers share the mount: remount steps become reopens, and the
+    /// caller remounts once all are done and calls <see cref="CompareFiles"/>.</param>
+    /// <param name="patternSeed">Seeds the repeated block; exercisers given the same one write the same content
+    /// concurrently (one hash lock, one dedupe decision), otherwise each has its own.</param>
+    public Exerciser(MountedStore store, int seed, string? mountOptions, bool remounts = true, int? patternSeed = null)
     {
         _store = store;
         _seed = seed;
         _random = new Random(seed);
         _mountOptions = mountOptions;
-        _random.NextBytes(_pattern);
+        _remounts = remounts;
+        if (patternSeed is int shared)
+        {
+            new Random(shared).NextBytes(_pattern);
+            _random.NextBytes(new byte[BlockSize]);
+        }
+        else
+        {
+            _random.NextBytes(_pattern);
+        }
         string shadowDirectory = Path.Combine(store.Root, "shadow-" + seed);
         Directory.CreateDirectory(shadowDirectory);
         _paths = [store.PathOf($"fsx-{seed}-a"), store.PathOf($"fsx-{seed}-b")];
@@ -82,8 +96,11 @@ public sealed class Exerciser
                 Times[operation] = Times.GetValueOrDefault(operation) + System.Diagnostics.Stopwatch.GetElapsedTime(started);
             }
             CompareAll("at the end");
-            Remount();
-            CompareAll("after the final remount");
+            if (_remounts)
+            {
+                Remount();
+                CompareAll("after the final remount");
+            }
         }
         finally
         {
@@ -104,7 +121,7 @@ public sealed class Exerciser
         else if (roll < 82) { MapRead(f); }
         else if (roll < 88) { MapWrite(f); }
         else if (roll < 93) { Fsync(f); }
-        else if (roll < 99 || _random.Next(4) != 0) { Reopen(); }
+        else if (roll < 99 || _random.Next(4) != 0 || !_remounts) { Reopen(); }
         else { Remount(); }
         CheckSize(f);
     }
@@ -309,6 +326,13 @@ public sealed class Exerciser
         _store.Remount(_mountOptions);
         OpenAll();
         CompareAll("after remount");
+    }
+
+    /// <summary>Compares both files whole with their shadows (after the caller's remount).</summary>
+    public void CompareFiles()
+    {
+        _last = "final comparison";
+        CompareAll("after the remount");
     }
 
     private void OpenAll()

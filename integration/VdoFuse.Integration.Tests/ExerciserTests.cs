@@ -6,8 +6,9 @@ namespace VdoFuse.Integration.Tests;
 /// <summary>
 /// Runs the <see cref="Exerciser"/> with compression on and off, each with and without the writeback cache.
 /// CI: five seeds of 1,000 operations per configuration, 20,000 operations in all, each configuration on its own
-/// seeds. On demand: <c>VDOFUSE_FSX_SEEDS</c> (e.g. "1-50", then the same seeds for every configuration) and
-/// <c>VDOFUSE_FSX_OPS</c> (operations per seed, e.g. 1000000).
+/// seeds; then four exercisers at once on one mount, in two configurations. On demand: <c>VDOFUSE_FSX_SEEDS</c>
+/// (e.g. "1-50", then the same seeds for every configuration), <c>VDOFUSE_FSX_OPS</c> (operations per seed,
+/// e.g. 1000000) and <c>VDOFUSE_FSX_CONCURRENT</c> (exercisers at once).
 /// </summary>
 [Collection(FuseCollection.Name)]
 public sealed class ExerciserTests
@@ -37,6 +38,34 @@ public sealed class ExerciserTests
             exerciser.Run(operations);
             Console.WriteLine($"fsx seed {seed} ({mountOptions}): {operations} operations in {clock.Elapsed.TotalSeconds:0.0} s (zero range through the kernel: {exerciser.ZeroRangeSupported}): " +
                 string.Join(", ", exerciser.Counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value} ({exerciser.Times[c.Key].TotalSeconds:0.0} s)")));
+        }
+        store.Unmount();
+        ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+        Assert.True(check.ExitCode == 0, "check: " + check);
+    }
+
+    /// <summary>
+    /// Four exercisers (<c>VDOFUSE_FSX_CONCURRENT</c>) at once on one mount (their own files; one repeated block for all, so that equal content is
+    /// written concurrently), then a remount, a comparison of every file and check.
+    /// </summary>
+    [FuseTheory]
+    [InlineData("compress=on", 101)]
+    [InlineData("compress=off,writeback_cache", 201)]
+    public async Task ConcurrentExercisersOnOneMountMatchTheirShadows(string mountOptions, int firstSeed)
+    {
+        int exercisersAtOnce = int.Parse(Environment.GetEnvironmentVariable("VDOFUSE_FSX_CONCURRENT") ?? "4", CultureInfo.InvariantCulture);
+        int operations = int.Parse(Environment.GetEnvironmentVariable("VDOFUSE_FSX_OPS") ?? "1000", CultureInfo.InvariantCulture);
+        await using MountedStore store = MountedStore.CreateMounted(mountOptions);
+        var clock = Stopwatch.StartNew();
+        Exerciser[] exercisers = Enumerable.Range(firstSeed, exercisersAtOnce)
+            .Select(seed => new Exerciser(store, seed, mountOptions, remounts: false, patternSeed: firstSeed))
+            .ToArray();
+        await Task.WhenAll(exercisers.Select(e => Task.Factory.StartNew(() => e.Run(operations), TaskCreationOptions.LongRunning)));
+        Console.WriteLine($"fsx seeds {firstSeed}-{firstSeed + exercisersAtOnce - 1} at once ({mountOptions}): {exercisersAtOnce} x {operations} operations in {clock.Elapsed.TotalSeconds:0.0} s");
+        store.Remount(mountOptions);
+        foreach (Exerciser exerciser in exercisers)
+        {
+            exerciser.CompareFiles();
         }
         store.Unmount();
         ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
