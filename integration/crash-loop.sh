@@ -7,6 +7,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ITERATIONS=${1:-50}
 VDOFUSE=${VDOFUSE_BIN:-"dotnet $ROOT/src/VdoFuse.Cli/bin/Release/net10.0/vdofuse.dll"}
+# The CLI reads VDOFUSE_* variables as configuration (VDOFUSE_BIN would be an unknown section "BIN").
+unset VDOFUSE_BIN
 WORK=$(mktemp -d -t vdofuse-it-crash.XXXXXX)
 STORE=$WORK/store MNT=$WORK/mnt LEDGER=$WORK/ledger SHADOW=$WORK/shadow
 mkdir -p "$MNT" "$SHADOW"

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/integration/lib.sh"
 
-install_missing_packages fuse3 libfuse3-3 libfuse3-dev attr e2fsprogs gcc
+install_missing_packages fuse3 libfuse3-3 libfuse3-dev attr e2fsprogs gcc qemu-utils rsync
 require_dotnet
 require_fuse_device || true   # the mount tests say why they fail (CI) or skip (elsewhere)
 

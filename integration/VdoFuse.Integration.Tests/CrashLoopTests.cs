@@ -13,7 +13,7 @@ public sealed class CrashLoopTests
     {
         string iterations = Environment.GetEnvironmentVariable("VDOFUSE_CRASH_ITERATIONS") ?? "50";
         string script = Path.Combine(VdoFuseCli.RepositoryRoot, "integration", "crash-loop.sh");
-        ToolResult result = Tool.Run("bash", [script, iterations], TimeSpan.FromMinutes(20));
+        ToolResult result = Tool.Run("bash", [script, iterations], TimeSpan.FromMinutes(20), workingDirectory: null, VdoFuseCli.TestKnobs());
         Assert.True(result.ExitCode == 0, $"crash loop failed: {result}");
         Assert.Contains($"{iterations} iterations, 0 violations", result.Stdout);
     }

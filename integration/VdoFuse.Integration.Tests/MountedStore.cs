@@ -116,6 +116,21 @@ public sealed class MountedStore : IAsyncDisposable
         return ulong.Parse(text.Trim(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Polls a volume counter until it has the expected value or <paramref name="timeout"/> (default 30 s) passes;
+    /// returns the last value. For what the kernel sends late: release after close(2), forget after unlink.
+    /// </summary>
+    public ulong WaitForCounter(string name, ulong expected, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        ulong value;
+        while ((value = Counter(name)) != expected && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        return value;
+    }
+
     /// <summary>Processes whose command line names this test's folder: the daemon(s) serving it.</summary>
     public IReadOnlyList<int> DaemonPids()
     {

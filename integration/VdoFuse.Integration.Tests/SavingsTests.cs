@@ -1,136 +1,232 @@
-using System.Globalization;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 using Xunit.Abstractions;
 
 namespace VdoFuse.Integration.Tests;
 
 /// <summary>
-/// The savings a user reads, on the demo's kind of data (two drifted VM images): <c>vdofuse stats --json</c> against
-/// the root's <c>user.vdo.*</c> xattrs (<c>getfattr -d</c>) and against a recount of the copied files done here,
-/// independently of VdoFuse; and <c>vdofuse estimate</c>'s prediction against what a real mount saves.
+/// Savings stay exact through the kernel with compression off: after every step of a scripted sequence (copy,
+/// overwrite, punch, truncate, clone, delete) the volume's <c>data_blocks_used</c> equals what
+/// <see cref="BlockCensus"/> counts on a shadow copy of the same files on the local disk (the sum over distinct
+/// non-zero blocks of ceil(references / 254)) and <c>logical_blocks_used</c> the non-zero blocks; and one
+/// block repeated past the 254-reference limit gets extra copies as needed, which go again on delete.
 /// </summary>
 [Collection(FuseCollection.Name)]
-public sealed class SavingsTests(VmImages images, ITestOutputHelper output)
+public sealed class SavingsTests(ITestOutputHelper output)
 {
+    private const int BlockSize = BlockCensus.BlockSize;
+
+    /// <summary>The scripted steps: shell commands run the same way in the mount and in the local shadow folder.</summary>
+    private static readonly (string Name, string Script)[] s_steps =
+    [
+        ("copy two files in", """cp "$SOURCE/one" a && cp "$SOURCE/two" b"""),
+        ("overwrite: whole blocks from another file, unaligned bytes, zeros", """
+            dd if="$SOURCE/two" of=a bs=4096 skip=200 seek=10 count=20 conv=notrunc status=none
+            dd if="$SOURCE/one" of=b bs=1000 skip=7 seek=123 count=5 conv=notrunc status=none
+            dd if=/dev/zero of=a bs=4096 seek=40 count=5 conv=notrunc status=none
+            """),
+        ("punch: aligned and unaligned", """
+            fallocate -p -o 409600 -l 81920 a
+            fallocate -p -o 5000 -l 10000 b
+            """),
+        ("truncate down (unaligned) then up", """
+            truncate -s 1000000 b
+            truncate -s 2M b
+            """),
+        ("clone: cp --reflink=auto (copy_file_range) of a whole file", """cp --reflink=auto a c"""),
+        ("clone: aligned and unaligned copy_file_range into another file", "copy-ranges"),
+        ("overwrite a clone with blocks it already holds elsewhere", """
+            dd if=c of=c bs=4096 skip=0 seek=300 count=10 conv=notrunc status=none
+            dd if=/dev/zero of=c bs=4096 seek=5 count=1 conv=notrunc status=none
+            """),
+        ("delete the original", """rm a"""),
+        ("rename over, then delete the rest", """
+            mv d b
+            rm c
+            """),
+    ];
+
     [FuseFact]
-    public async Task StatsJsonMatchesTheRootXattrsAndAnIndependentRecount()
+    public async Task DataBlocksEqualTheCensusAfterCopyOverwritePunchTruncateCloneAndDelete()
     {
-        BlockCensus.Tally census = BlockCensus.Count(images.First, images.Second);
-        // compress=off: dedupe alone is exact (every non-zero block shares a copy of its content, 254 at most).
         await using MountedStore store = MountedStore.CreateMounted("compress=off");
-        // dd writes every block, zeros included, so zero_blocks is exact too (cp would leave holes unmapped).
-        Tool.Must("dd", $"if={images.First}", $"of={store.PathOf("template.img")}", "bs=1M", "conv=fsync", "status=none");
-        Tool.Must("dd", $"if={images.Second}", $"of={store.PathOf("drifted.img")}", "bs=1M", "conv=fsync", "status=none");
+        string source = Path.Combine(store.Root, "source");
+        string local = Path.Combine(store.Root, "local");
+        string mounted = store.PathOf("savings");
+        Directory.CreateDirectory(source);
+        Directory.CreateDirectory(local);
+        Directory.CreateDirectory(mounted);
+        MakeSources(source);
 
-        (Dictionary<string, string> xattrs, Dictionary<string, string> json) = ReadQuiescent(store);
-        output.WriteLine("stats --json: " + string.Join(", ", json.Select(p => $"{p.Key}={p.Value}")));
-
-        Assert.Equal(store.Store, json["device"]);
-        json.Remove("device");
-        Assert.Equal(xattrs.Keys.Order(StringComparer.Ordinal), json.Keys.Order(StringComparer.Ordinal));
-        foreach ((string name, string value) in xattrs)
+        ulong expected = 0;
+        foreach ((string name, string script) in s_steps)
         {
-            Assert.True(value == json[name], $"{name}: xattr {value}, stats --json {json[name]}");
+            foreach (string directory in new[] { local, mounted })
+            {
+                if (script == "copy-ranges")
+                {
+                    CopyRanges(directory);
+                }
+                else
+                {
+                    ToolResult result = Tool.Shell($"export SOURCE='{source}'\n{script}", TimeSpan.FromMinutes(2), directory);
+                    Assert.True(result.ExitCode == 0, $"{name} in {directory}: {result}");
+                }
+            }
+            string[] shadows = Directory.GetFiles(local).Order(StringComparer.Ordinal).ToArray();
+            foreach (string shadow in shadows)
+            {
+                string file = Path.Combine(mounted, Path.GetFileName(shadow));
+                Assert.True(MountedStore.Sha256(shadow) == MountedStore.Sha256(file), $"after '{name}': {Path.GetFileName(shadow)} differs from its shadow");
+            }
+            Assert.Equal(shadows.Select(Path.GetFileName), Directory.GetFiles(mounted).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            expected = BlockCensus.ExpectedDataBlocks(shadows);
+            ulong logical = NonZeroBlocks(shadows);
+            // A delete frees the blocks when the kernel forgets the inode, a moment after unlink returns.
+            ulong data = store.WaitForCounter("data_blocks_used", expected);
+            ulong logicalUsed = store.WaitForCounter("logical_blocks_used", logical);
+            output.WriteLine($"{name}: data_blocks_used {data} (census {expected}), logical_blocks_used {logicalUsed} (non-zero blocks {logical})");
+            Assert.True(expected == data, $"after '{name}': data_blocks_used {data}, the census of the shadow files says {expected}");
+            Assert.True(logical == logicalUsed, $"after '{name}': logical_blocks_used {logicalUsed}, the shadow files have {logical} non-zero blocks");
         }
 
-        ulong Counter(string name) => ulong.Parse(json[name], CultureInfo.InvariantCulture);
-        output.WriteLine($"recount: {census.NonZeroBlocks} non-zero blocks, {census.ZeroBlocks} zero blocks, {census.DataBlocks} distinct copies");
-        Assert.Equal(census.NonZeroBlocks, Counter("logical_blocks_used"));
-        Assert.Equal(census.ZeroBlocks, Counter("zero_blocks"));
-        Assert.Equal(census.DataBlocks, Counter("data_blocks_used"));
-        Assert.Equal(census.NonZeroBlocks - census.DataBlocks, Counter("dedupe_saved_blocks"));
-        Assert.Equal(0UL, Counter("compression_saved_blocks"));
-        Assert.Equal(0UL, Counter("compressed_blocks_written"));
-        Assert.Equal((census.NonZeroBlocks - census.DataBlocks) * 100 / census.NonZeroBlocks, Counter("saving_percent"));
-        Assert.Equal((ulong)(2L << 30) / 4096, Counter("physical_blocks"));
-        Assert.Equal("normal", json["operating_mode"]);
-
-        // Offline, from the super block, the space and savings counters are the same.
         store.Unmount();
-        Dictionary<string, string> offline = StatsJson(store.Store);
-        foreach (string name in new[] { "logical_blocks_used", "data_blocks_used", "overhead_blocks_used", "physical_blocks", "saving_percent", "zero_blocks", "dedupe_saved_blocks", "compression_saved_blocks" })
-        {
-            Assert.True(offline[name] == xattrs[name], $"{name}: live {xattrs[name]}, offline {offline[name]}");
-        }
+        ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+        Assert.True(check.ExitCode == 0, "check: " + check);
+        Assert.Equal(expected, OfflineDataBlocks(store));
     }
 
-    [FuseFact]
-    public async Task EstimatePredictsTheSavingOfARealMountWithinTwoPoints()
+    /// <summary>With compression on, the block compresses well: one fragment alone is stored uncompressed, so the counts are the same.</summary>
+    [FuseTheory]
+    [InlineData("compress=off")]
+    [InlineData("compress=on")]
+    public async Task ABlockRepeatedPastTheReferenceLimitGetsExtraCopiesThatGoOnDelete(string mountOptions)
     {
-        ToolResult estimate = VdoFuseCli.Run("estimate", images.First, images.Second, "--json");
-        Assert.True(estimate.ExitCode == 0, "estimate: " + estimate);
-        Assert.Equal("", estimate.Stderr); // no progress bar: stderr is not a terminal
-        using JsonDocument predicted = JsonDocument.Parse(estimate.Stdout);
-        double predictedSaving = predicted.RootElement.GetProperty("saving_percent").GetDouble();
+        const int Repeats = 1000;
+        const int Clones = 5;
+        await using MountedStore store = MountedStore.CreateMounted(mountOptions);
+        byte[] block = new byte[BlockSize];
+        if (mountOptions == "compress=on")
+        {
+            System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("a line of text that compresses well\n", 120)), 0, BlockSize, block, 0);
+        }
+        else
+        {
+            new Random(254).NextBytes(block);
+        }
+        byte[] content = new byte[Repeats * BlockSize];
+        for (int i = 0; i < Repeats; i++)
+        {
+            block.CopyTo(content, i * BlockSize);
+        }
+        string local = Path.Combine(store.Root, "repeated");
+        File.WriteAllBytes(local, content);
+        // One 4 KiB write per block: each repeat finds the block through the index, not within one request.
+        Tool.Must("dd", $"if={local}", $"of={store.PathOf("repeated")}", "bs=4096", "status=none");
+        ulong single = (Repeats + BlockCensus.MaxReferences - 1) / BlockCensus.MaxReferences;
+        Assert.Equal(single, store.Counter("data_blocks_used"));
+        Assert.Equal((ulong)Repeats, store.Counter("logical_blocks_used"));
 
-        // Compression on (the default), copied in as the demo does. Read after unmount: lone fragments wait in the
-        // packer across requests until a bin fills, its timeout, or the unmount, so only then is the saving settled.
-        await using MountedStore store = MountedStore.CreateMounted();
-        Tool.Must("cp", images.First, images.Second, store.Mountpoint);
+        for (int c = 0; c < Clones; c++)
+        {
+            Tool.Must("cp", "--reflink=auto", store.PathOf("repeated"), store.PathOf($"clone-{c}"));
+        }
+        ulong all = ((ulong)Repeats * (Clones + 1) + BlockCensus.MaxReferences - 1) / BlockCensus.MaxReferences;
+        ulong withClones = store.Counter("data_blocks_used");
+        output.WriteLine($"{mountOptions}: {Repeats} copies of one block: {single} data blocks; with {Clones} clones: {withClones} (ceil({Repeats * (Clones + 1)} / 254) = {all})");
+        Assert.Equal(all, withClones);
+        Assert.Equal((ulong)Repeats * (Clones + 1), store.Counter("logical_blocks_used"));
+        string hash = MountedStore.Sha256(local);
+        Assert.Equal(hash, MountedStore.Sha256(store.PathOf("repeated")));
+        for (int c = 0; c < Clones; c++)
+        {
+            Assert.Equal(hash, MountedStore.Sha256(store.PathOf($"clone-{c}")));
+        }
+
+        // check recounts every reference from the block maps and reports any block above 254.
         store.Unmount();
-        Dictionary<string, string> stored = StatsJson(store.Store);
-        ulong logical = ulong.Parse(stored["logical_blocks_used"], CultureInfo.InvariantCulture);
-        ulong data = ulong.Parse(stored["data_blocks_used"], CultureInfo.InvariantCulture);
-        double realSaving = (logical - data) * 100.0 / logical;
-
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"estimate: {predictedSaving:0.00}% ({predicted.RootElement.GetProperty("data_blocks_used")} data blocks of {predicted.RootElement.GetProperty("logical_blocks_used")}); " +
-            $"mount: {realSaving:0.00}% ({data} data blocks of {logical}, {stored["compressed_blocks_written"]} compressed blocks written); " +
-            $"dedupe only: estimate {predicted.RootElement.GetProperty("dedupe_saving_percent")}%"));
-        Assert.Equal(predicted.RootElement.GetProperty("logical_blocks_used").GetUInt64(), logical);
-        Assert.True(Math.Abs(predictedSaving - realSaving) <= 2.0,
-            $"estimate predicts {predictedSaving:0.00}%, the mount saved {realSaving:0.00}%");
+        ToolResult check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+        Assert.True(check.ExitCode == 0, "check: " + check);
+        store.Mount(mountOptions);
+        for (int c = 0; c < Clones; c++)
+        {
+            Assert.Equal(hash, MountedStore.Sha256(store.PathOf($"clone-{c}")));
+            File.Delete(store.PathOf($"clone-{c}"));
+        }
+        Assert.Equal(single, store.WaitForCounter("data_blocks_used", single));
+        Assert.Equal((ulong)Repeats, store.WaitForCounter("logical_blocks_used", Repeats));
+        Assert.Equal(hash, MountedStore.Sha256(store.PathOf("repeated")));
+        store.Unmount();
+        check = VdoFuseCli.Run(TimeSpan.FromMinutes(3), "check", store.Store);
+        Assert.True(check.ExitCode == 0, "check after deleting the clones: " + check);
+        Assert.Equal(single, OfflineDataBlocks(store));
     }
 
     /// <summary>
-    /// The root's xattrs and <c>stats --json</c>, read once the volume is quiet: a checkpoint may still bump
-    /// journal_commits after the copy, so the xattrs are read before and after the JSON and must agree.
+    /// Two source files: "one" has 300 unique blocks, 100 blocks of 10 contents repeated 10 times each, and a
+    /// 1000-byte tail; "two" has 100 blocks equal to blocks 50..149 of "one", 100 zero blocks and 100 unique blocks.
     /// </summary>
-    private static (Dictionary<string, string> Xattrs, Dictionary<string, string> Json) ReadQuiescent(MountedStore store)
+    private static void MakeSources(string directory)
     {
-        for (int attempt = 0; ; attempt++)
+        var random = new Random(6);
+        byte[] one = new byte[400 * BlockSize + 1000];
+        random.NextBytes(one.AsSpan(0, 300 * BlockSize));
+        byte[][] repeated = new byte[10][];
+        for (int r = 0; r < repeated.Length; r++)
         {
-            Dictionary<string, string> before = RootXattrs(store.Mountpoint);
-            Dictionary<string, string> json = StatsJson(store.Mountpoint);
-            Dictionary<string, string> after = RootXattrs(store.Mountpoint);
-            if (before.Count == after.Count && before.All(p => after[p.Key] == p.Value))
-            {
-                return (after, json);
-            }
-            Assert.True(attempt < 20, "the root's counters kept changing with nothing being written");
-            Thread.Sleep(500);
+            repeated[r] = new byte[BlockSize];
+            random.NextBytes(repeated[r]);
         }
+        for (int b = 300; b < 400; b++)
+        {
+            repeated[b % 10].CopyTo(one, b * BlockSize);
+        }
+        random.NextBytes(one.AsSpan(400 * BlockSize));
+        File.WriteAllBytes(Path.Combine(directory, "one"), one);
+
+        byte[] two = new byte[300 * BlockSize];
+        one.AsSpan(50 * BlockSize, 100 * BlockSize).CopyTo(two);
+        random.NextBytes(two.AsSpan(200 * BlockSize));
+        File.WriteAllBytes(Path.Combine(directory, "two"), two);
     }
 
-    /// <summary><c>getfattr -d -m user.vdo</c> on the root: name (without <c>user.vdo.</c>) to value.</summary>
-    private static Dictionary<string, string> RootXattrs(string mountpoint)
+    /// <summary>copy_file_range into a new file d: 50 aligned blocks (shared) and an unaligned range (copied).</summary>
+    private static void CopyRanges(string directory)
     {
-        string text = Tool.Must("getfattr", "--absolute-names", "-d", "-m", "user.vdo", mountpoint);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (line.StartsWith('#'))
-            {
-                continue;
-            }
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            Assert.True(eq > 0 && line.StartsWith("user.vdo.", StringComparison.Ordinal), "unexpected getfattr line: " + line);
-            values[line["user.vdo.".Length..eq]] = line[(eq + 1)..].Trim('"');
-        }
-        return values;
+        using SafeFileHandle a = File.OpenHandle(Path.Combine(directory, "a"));
+        using SafeFileHandle b = File.OpenHandle(Path.Combine(directory, "b"));
+        using SafeFileHandle d = File.OpenHandle(Path.Combine(directory, "d"), FileMode.CreateNew, FileAccess.Write);
+        Assert.Equal(50L * BlockSize, RangeSyscalls.CopyFileRange(a, 200L * BlockSize, d, 0, 50L * BlockSize));
+        Assert.Equal(3L * BlockSize + 100, RangeSyscalls.CopyFileRange(b, 7, d, 60L * BlockSize + 5, 3L * BlockSize + 100));
+        Assert.Equal(8L * BlockSize, RangeSyscalls.CopyFileRange(a, 300L * BlockSize, d, 70L * BlockSize, 8L * BlockSize));
     }
 
-    /// <summary><c>vdofuse stats --json</c>: every field as text (numbers as written).</summary>
-    private static Dictionary<string, string> StatsJson(string path)
+    /// <summary>Aligned 4 KiB blocks with a non-zero byte, over all files (what logical_blocks_used counts).</summary>
+    private static ulong NonZeroBlocks(IEnumerable<string> files)
     {
-        ToolResult result = VdoFuseCli.Run("stats", path, "--json");
-        Assert.True(result.ExitCode == 0, "stats --json: " + result);
-        using JsonDocument json = JsonDocument.Parse(result.Stdout);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (JsonProperty property in json.RootElement.EnumerateObject())
+        ulong count = 0;
+        byte[] block = new byte[BlockSize];
+        foreach (string file in files)
         {
-            values[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            using FileStream stream = File.OpenRead(file);
+            int filled;
+            while ((filled = stream.ReadAtLeast(block, BlockSize, throwOnEndOfStream: false)) > 0)
+            {
+                if (block.AsSpan(0, filled).IndexOfAnyExcept((byte)0) >= 0)
+                {
+                    count++;
+                }
+            }
         }
-        return values;
+        return count;
+    }
+
+    /// <summary>data_blocks_used of the unmounted store, as <c>vdofuse stats --json</c> reads it from the super block.</summary>
+    private static ulong OfflineDataBlocks(MountedStore store)
+    {
+        ToolResult stats = VdoFuseCli.Run("stats", "--json", store.Store);
+        Assert.True(stats.ExitCode == 0, "stats: " + stats);
+        using JsonDocument json = JsonDocument.Parse(stats.Stdout);
+        return json.RootElement.GetProperty("data_blocks_used").GetUInt64();
     }
 }

@@ -11,7 +11,11 @@ public sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs external programs with a timeout; a program that overstays is killed and the test fails.</summary>
 public static class Tool
 {
-    public static ToolResult Run(string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null)
+    public static ToolResult Run(string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null) =>
+        Run(file, arguments, timeout, workingDirectory, withoutEnvironment: []);
+
+    /// <summary>Runs with the named environment variables removed from the child's environment.</summary>
+    public static ToolResult Run(string file, IEnumerable<string> arguments, TimeSpan? timeout, string? workingDirectory, IEnumerable<string> withoutEnvironment)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -27,6 +31,10 @@ public static class Tool
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+        foreach (string name in withoutEnvironment)
+        {
+            start.Environment.Remove(name);
         }
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file);
         process.StandardInput.Close();

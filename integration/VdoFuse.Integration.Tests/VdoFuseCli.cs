@@ -12,7 +12,17 @@ public static class VdoFuseCli
     public static ToolResult Run(params string[] arguments) => Run(TimeSpan.FromMinutes(3), arguments);
 
     public static ToolResult Run(TimeSpan timeout, params string[] arguments) =>
-        Tool.Run("dotnet", [Dll, .. arguments], timeout);
+        Tool.Run("dotnet", [Dll, .. arguments], timeout, workingDirectory: null, TestKnobs());
+
+    /// <summary>
+    /// The tests' own settings (VDOFUSE_FSX_SEEDS, VDOFUSE_REFLINK_MB, ...) share the configuration's VDOFUSE_
+    /// prefix, and vdofuse refuses an environment variable that names no SECTION__KEY: they are kept from it (and
+    /// from scripts that run it).
+    /// </summary>
+    public static IEnumerable<string> TestKnobs() =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => name.StartsWith("VDOFUSE_", StringComparison.Ordinal) && !name.Contains("__", StringComparison.Ordinal))
+            .ToList();
 
     private static string FindRoot()
     {

@@ -9,6 +9,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MIB=4096
 if [[ ${1:-} == --quick ]]; then MIB=256; elif [[ -n ${1:-} ]]; then MIB=$(( $1 * 1024 )); fi
 VDOFUSE=${VDOFUSE_BIN:-"dotnet $ROOT/src/VdoFuse.Cli/bin/Release/net10.0/vdofuse.dll"}
+# The CLI reads VDOFUSE_* variables as configuration (VDOFUSE_BIN would be an unknown section "BIN").
+unset VDOFUSE_BIN
 WORK=$(mktemp -d -t vdofuse-it-recovery.XXXXXX)
 STORE=$WORK/store MNT=$WORK/mnt
 mkdir -p "$MNT"
@@ -28,7 +30,7 @@ trap cleanup EXIT
 SIZE_GIB=$(( (MIB * 3 + 1023) / 1024 ))
 $VDOFUSE format "$STORE" --physical-size "${SIZE_GIB}G" >/dev/null
 # Checkpoints held off for the run: everything written lives in the journal only.
-export VDOFUSE_STORE__CHECKPOINTINTERVALMS=86400000
+export VDOFUSE_STORE__CHECKPOINT_INTERVAL_MS=86400000
 $VDOFUSE mount "$STORE" "$MNT"
 echo "recovery: writing $MIB MiB of unique data (one fsync at the end)"
 head -c "$((MIB << 20))" /dev/urandom | dd of="$MNT/big" bs=1M iflag=fullblock conv=fsync status=none
@@ -36,7 +38,7 @@ expected=$(sha256sum "$MNT/big" | cut -d' ' -f1)
 pid=$(awk '{print $1}' "$STORE/store.lock")
 kill -9 "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null && [[ $(ps -o stat= -p "$pid" 2>/dev/null) != Z* ]] || break; sleep 0.1; done
-unset VDOFUSE_STORE__CHECKPOINTINTERVALMS
+unset VDOFUSE_STORE__CHECKPOINT_INTERVAL_MS
 
 start=$(date +%s%N)
 $VDOFUSE mount "$STORE" "$MNT"

@@ -70,11 +70,23 @@ public sealed partial class Store
                     {
                         return report;
                     }
-                    // Start over from the checkpoint alone: what the journal held after it is given up.
+                    // Start over: replay what can be replayed (up to a damaged block), or else the checkpoint alone.
                     store.Dispose();
                     store = new Store(directory, geometry, device, null, opened, options, logger, createIndex: false);
                     store.LoadMetadata(super);
-                    report.Repairs.Add("discarded the recovery journal (its operations after the last checkpoint are lost)");
+                    try
+                    {
+                        (int operations, _) = store.ReplayJournal(super, acceptDamage: true);
+                        report.Repairs.Add($"replayed the recovery journal up to the damaged block ({operations} operations); the changes after it are lost");
+                    }
+                    catch (VdoFormatException)
+                    {
+                        store.Dispose();
+                        store = new Store(directory, geometry, device, null, opened, options, logger, createIndex: false);
+                        store.LoadMetadata(super);
+                        report.Repairs.Add("discarded the recovery journal: every change after the last checkpoint is lost");
+                    }
+                    report.Repairs.Add("files changed after that point may be older than expected, and a file deleted in the lost part may be back holding data written after it: check recently changed files");
                 }
             }
             return CheckLoaded(store, report, progress, clean, repair);

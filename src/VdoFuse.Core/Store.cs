@@ -442,7 +442,7 @@ public sealed partial class Store : IDisposable
             }
             catch (VdoFormatException e)
             {
-                throw new VdoFormatException($"{e.Message}; the store was not mounted. `vdofuse check --repair {_directory}` discards the journal from there and repairs the store from its last checkpoint", e);
+                throw new VdoFormatException($"{e.Message}; the store was not mounted. `vdofuse check --repair {_directory}` recovers what it can (the journal up to the damage, or else the last checkpoint alone) and repairs the counts", e);
             }
             (long mapped, long zero) = _fileSystem.SumFileTallies();
             Interlocked.Exchange(ref _counters.LogicalBlocksUsed, mapped);
@@ -478,9 +478,13 @@ public sealed partial class Store : IDisposable
     /// top of the checkpoint just loaded. Blocks the entries map are pinned first, so that pages the replay
     /// allocates for the block map cannot take them. Returns (operations, journal blocks) replayed.
     /// </summary>
-    private (int Operations, int Blocks) ReplayJournal(SuperBlock super)
+    private (int Operations, int Blocks) ReplayJournal(SuperBlock super, bool acceptDamage = false)
     {
         JournalContents contents = JournalContents.Read(_device, _geometry, _journal.Head, super.Epoch);
+        if (contents.Damage is not null && !acceptDamage)
+        {
+            throw new VdoFormatException($"{_dataPath}: {contents.Damage}");
+        }
         var pinned = new List<Pbn>();
         foreach ((ReadOnlyMemory<byte> records, _) in contents.Operations())
         {
@@ -491,6 +495,7 @@ public sealed partial class Store : IDisposable
             _depot.PinForReplay(pbn);
         }
         int operations = 0;
+        _volume.Replaying = true;
         try
         {
             foreach ((ReadOnlyMemory<byte> records, int offset) in contents.Operations())
@@ -503,6 +508,7 @@ public sealed partial class Store : IDisposable
         }
         finally
         {
+            _volume.Replaying = false;
             foreach (Pbn pbn in pinned)
             {
                 _depot.Unpin(pbn);

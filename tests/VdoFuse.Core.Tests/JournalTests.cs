@@ -214,11 +214,114 @@ public sealed class JournalTests : IDisposable
         Assert.False(report.IsClean);
         Assert.Contains(report.Problems, p => p.Contains("recovery journal cannot be replayed", StringComparison.Ordinal));
         CheckReport repaired = Store.Check(_temp.Path, repair: true, null, NullLoggerFactory.Instance, _medium);
-        Assert.Contains(repaired.Repairs, r => r.Contains("discarded the recovery journal", StringComparison.Ordinal));
+        Assert.Contains(repaired.Repairs, r => r.Contains("discarded the recovery journal", StringComparison.Ordinal) || r.Contains("replayed the recovery journal up to", StringComparison.Ordinal));
 
         using Store reopened = Open(_medium);
         Assert.Equal(Block(4), reopened.FileSystem.ReadAll(reopened.FileSystem.Find("keep")));
         Assert.Equal(VdoStatus.NotFound, reopened.FileSystem.Lookup(InodeNumber.Root, N("lost"), out _));
+        Assert.True(StoreAudit.Run(reopened, null, _medium).IsConsistent);
+    }
+
+    [Fact]
+    public void ADamagedBlockThatLaterCommitsFollowIsRefusedNotTakenForTheEnd()
+    {
+        var faulty = new FaultyBlockDevice(_medium) { CrashMode = CrashCacheMode.DropAll };
+        byte[] journalBefore;
+        using (Store store = Open(faulty))
+        {
+            IFileSystem fs = store.FileSystem;
+            journalBefore = ReadMedium(_geometry.JournalStart, _geometry.JournalBlocks);
+            for (int i = 0; i < 4; i++)
+            {
+                InodeNumber file = fs.CreateFile("f" + i);
+                fs.WriteAll(file, 0, Block(20 + i));
+                Assert.Equal(VdoStatus.Success, fs.Fsync(file, dataOnly: false));
+            }
+            faulty.Crash();
+        }
+        int first = -1;
+        byte[] journalAfter = ReadMedium(_geometry.JournalStart, _geometry.JournalBlocks);
+        for (int b = 0; b < _geometry.JournalBlocks && first < 0; b++)
+        {
+            if (!journalAfter.AsSpan(b * 4096, 4096).SequenceEqual(journalBefore.AsSpan(b * 4096, 4096)))
+            {
+                first = b;
+            }
+        }
+        Assert.True(first >= 0);
+        // Bit rot in the first commit's block: three finished commits follow it.
+        byte[] block = journalAfter.AsSpan(first * 4096, 4096).ToArray();
+        block[MetadataHeader.Size + 10] ^= 0x40;
+        _medium.Write(_geometry.JournalStart + (ulong)first, block);
+
+        var refused = Assert.Throws<VdoFormatException>(() => Open(_medium).Dispose());
+        Assert.Contains("damaged after it was written", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("check --repair", refused.Message, StringComparison.Ordinal);
+        CheckReport report = Store.Check(_temp.Path, repair: false, null, NullLoggerFactory.Instance, _medium);
+        Assert.False(report.IsClean);
+        CheckReport repaired = Store.Check(_temp.Path, repair: true, null, NullLoggerFactory.Instance, _medium);
+        Assert.Contains(repaired.Repairs, r => r.Contains("up to the damaged block", StringComparison.Ordinal));
+        using Store reopened = Open(_medium);
+        Assert.True(StoreAudit.Run(reopened, null, _medium).IsConsistent);
+    }
+
+    [Fact]
+    public void AReadOnlyOpenAndCheckReplayTheJournalInMemory()
+    {
+        var faulty = new FaultyBlockDevice(_medium) { CrashMode = CrashCacheMode.DropAll };
+        using (Store store = Open(faulty))
+        {
+            IFileSystem fs = store.FileSystem;
+            InodeNumber file = fs.CreateFile("f");
+            fs.WriteAll(file, 0, Block(6, 2));
+            Assert.Equal(VdoStatus.Success, fs.Fsync(file, dataOnly: false));
+            faulty.Crash();
+        }
+        byte[] image = _medium.Snapshot();
+        StoreOptions readOnly = TestStores.Options();
+        readOnly.ReadOnly = true;
+        using (Store store = Store.Open(_temp.Path, _medium, readOnly, NullLoggerFactory.Instance))
+        {
+            Assert.Equal(Block(6, 2), store.FileSystem.ReadAll(store.FileSystem.Find("f")));
+        }
+        CheckReport report = Store.Check(_temp.Path, repair: false, null, NullLoggerFactory.Instance, _medium);
+        Assert.True(report.IsClean, string.Join("; ", report.Problems));
+        // Neither wrote anything.
+        Assert.Equal(image, _medium.Snapshot());
+    }
+
+    [Fact]
+    public void AJournalThatFreedAndReusedSpaceOnAFullStoreReplays()
+    {
+        var faulty = new FaultyBlockDevice(_medium) { CrashMode = CrashCacheMode.DropAll };
+        byte[] last;
+        using (Store store = Open(faulty))
+        {
+            IFileSystem fs = store.FileSystem;
+            int files = 0;
+            while (true)
+            {
+                InodeNumber file = fs.CreateFile("fill" + files);
+                fs.Forget(file, 1);
+                if (fs.Write(file, 0, Block(1000 + files, 64), out _) != VdoStatus.Success)
+                {
+                    break;
+                }
+                files++;
+            }
+            Assert.True(files > 2);
+            Assert.Equal(VdoStatus.Success, fs.Unlink(InodeNumber.Root, N("fill0")));
+            Assert.Equal(VdoStatus.Success, fs.Unlink(InodeNumber.Root, N("fill1")));
+            Assert.Equal(VdoStatus.Success, fs.FsyncDirectory(InodeNumber.Root, dataOnly: false));
+            InodeNumber again = fs.CreateFile("again");
+            last = Block(5000, 100);
+            fs.WriteAll(again, 0, last);
+            Assert.Equal(VdoStatus.Success, fs.Fsync(again, dataOnly: false));
+            faulty.Crash();
+        }
+
+        using Store reopened = Open(_medium);
+        Assert.Equal(last, reopened.FileSystem.ReadAll(reopened.FileSystem.Find("again")));
         Assert.True(StoreAudit.Run(reopened, null, _medium).IsConsistent);
     }
 

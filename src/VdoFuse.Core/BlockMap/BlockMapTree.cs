@@ -116,7 +116,7 @@ internal sealed class BlockMapTree
     /// not take it: it is kept for the checkpoint's namespace pages, so a full volume fails writes, not commits);
     /// FileTooBig beyond the largest tree.
     /// </summary>
-    public VdoStatus GetLeafForWrite(ref BlockMapRoot root, InodeNumber owner, ulong lbn, out BlockMapPage? leaf)
+    public VdoStatus GetLeafForWrite(ref BlockMapRoot root, InodeNumber owner, ulong lbn, out BlockMapPage? leaf, bool mayUseReserve = false)
     {
         leaf = null;
         Span<ulong> allocated = stackalloc ulong[1];
@@ -126,7 +126,7 @@ internal sealed class BlockMapTree
             {
                 return VdoStatus.FileTooBig;
             }
-            if (_depot.AllocateMetadata(allocated, mayUseReserve: false) == 0)
+            if (_depot.AllocateMetadata(allocated, mayUseReserve) == 0)
             {
                 return VdoStatus.NoSpace;
             }
@@ -151,7 +151,7 @@ internal sealed class BlockMapTree
             }
             else
             {
-                if (_depot.AllocateMetadata(allocated, mayUseReserve: false) == 0)
+                if (_depot.AllocateMetadata(allocated, mayUseReserve) == 0)
                 {
                     _cache.Release(page);
                     return VdoStatus.NoSpace;

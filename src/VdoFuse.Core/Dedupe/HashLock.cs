@@ -11,7 +11,8 @@ internal sealed class HashLock
 {
     public HashLock(RecordName name) => Name = name;
 
-    public RecordName Name { get; }
+    /// <summary>The content's name; set again when the table recycles the lock for another name (stripe lock).</summary>
+    public RecordName Name { get; set; }
 
     /// <summary>Threads holding or waiting for this lock. Guarded by the table stripe's lock.</summary>
     public int Users { get; set; }

@@ -15,8 +15,9 @@ public sealed class JournalContents
     private readonly byte[] _stream;
     private readonly List<(int Offset, ulong Sequence)> _blockStarts;
 
-    private JournalContents(byte[] stream, int length, List<(int, ulong)> blockStarts, ulong lastSequence, string? stopReason)
+    private JournalContents(byte[] stream, int length, List<(int, ulong)> blockStarts, ulong lastSequence, string? stopReason, string? damage)
     {
+        Damage = damage;
         _stream = stream;
         Length = length;
         _blockStarts = blockStarts;
@@ -31,6 +32,9 @@ public sealed class JournalContents
     public ulong LastSequence { get; }
 
     public int BlockCount => _blockStarts.Count;
+
+    /// <summary>Set when the journal is damaged in the middle (see FindLaterCommit): recovery must not go on.</summary>
+    public string? Damage { get; }
 
     /// <summary>Why reading stopped before the ring was full (for the log), null at a full ring.</summary>
     public string? StopReason { get; }
@@ -57,7 +61,7 @@ public sealed class JournalContents
                 stop = RecoveryJournal.CheckBlock(image, geometry.StoreId, sequence, epoch, out int used);
                 if (stop is not null)
                 {
-                    stop = $"journal block {sequence} at block {geometry.JournalStart + ((sequence % (ulong)capacity))} {stop}";
+                    stop = $"journal block {sequence} at block {geometry.JournalStart + (sequence % (ulong)capacity)} is not valid ({stop})";
                     break;
                 }
                 if (length + used > stream.Length)
@@ -71,7 +75,42 @@ public sealed class JournalContents
                 read++;
             }
         }
-        return new JournalContents(stream, length, starts, sequence - 1, stop);
+        string? damage = null;
+        if (stop is not null && read < capacity)
+        {
+            damage = FindLaterCommit(device, geometry, sequence, capacity - read, epoch, buffer, stop);
+        }
+        return new JournalContents(stream, length, starts, sequence - 1, stop, damage);
+    }
+
+    /// <summary>
+    /// Reading stopped at block <paramref name="bad"/>. If a valid block of a later commit follows it, that
+    /// commit finished, so the one holding <paramref name="bad"/> finished too: the block was damaged after it
+    /// was written, not torn by the crash, and stopping there would silently drop changes an fsync returned for.
+    /// </summary>
+    private static string? FindLaterCommit(IBlockDevice device, Geometry geometry, ulong bad, int remaining, ulong epoch, byte[] buffer, string stop)
+    {
+        int capacity = geometry.JournalBlocks;
+        ulong sequence = bad + 1;
+        int scanned = 0;
+        while (scanned < remaining - 1)
+        {
+            ulong position = sequence % (ulong)capacity;
+            int run = (int)Math.Min((ulong)Math.Min(buffer.Length / Geometry.BlockSize, remaining - 1 - scanned), (ulong)capacity - position);
+            device.Read(geometry.JournalStart + position, buffer.AsSpan(0, run * Geometry.BlockSize));
+            for (int i = 0; i < run; i++)
+            {
+                ReadOnlySpan<byte> image = buffer.AsSpan(i * Geometry.BlockSize, Geometry.BlockSize);
+                if (RecoveryJournal.CheckBlock(image, geometry.StoreId, sequence, epoch, out _) is null
+                    && RecoveryJournal.ReadCommitStart(image) > bad)
+                {
+                    return $"{stop}, but journal block {sequence} of a later, finished commit follows it: the block was damaged after it was written";
+                }
+                sequence++;
+                scanned++;
+            }
+        }
+        return null;
     }
 
     /// <summary>The complete operations, in order, as (records, offset in the stream).</summary>

@@ -13,7 +13,10 @@ namespace VdoFuse.Core.Journal;
 /// and writes every sealed block once. A written block is never rewritten, so a torn write can only hit
 /// blocks whose entries nobody has been told are durable. Block sequence numbers only grow; block s lives at
 /// journal position s mod JournalBlocks. Each block: MetadataHeader (type JournalBlock, recovery epoch, stamp
-/// and position = sequence, CRC-32) and a u16 count of payload bytes used at offset 52; payload from 64.
+/// and position = sequence, CRC-32), a u16 count of payload bytes used at offset 52 and, at 56, the sequence of
+/// the first block its commit wrote; payload from 64. The commit's first block lets recovery tell a torn
+/// commit (blocks of one unfinished commit, written in any order) from a damaged block that later, finished
+/// commits follow (<see cref="JournalContents"/>).
 ///
 /// A checkpoint seals the open block at its cut and, once complete, moves the head past it: the journal only
 /// ever holds what happened after the last checkpoint. If the blocks waiting to be written would wrap onto
@@ -29,6 +32,7 @@ public sealed class RecoveryJournal
     public const int PayloadOffset = MetadataHeader.Size;
     public const int PayloadBytes = Geometry.BlockSize - PayloadOffset;
     private const int UsedOffset = MetadataHeader.TypeSpecificOffset;
+    private const int CommitStartOffset = MetadataHeader.TypeSpecificOffset + 4;
 
     private readonly Geometry _geometry;
     private readonly Lock _lock = new();
@@ -127,11 +131,13 @@ public sealed class RecoveryJournal
         var images = new List<(ulong, byte[])>();
         lock (_lock)
         {
+            ulong commitStart = 0;
             foreach (SealedBlock block in _sealed)
             {
                 if (block.Sequence <= throughSequence)
                 {
-                    Encode(block);
+                    commitStart = commitStart == 0 ? block.Sequence : commitStart;
+                    Encode(block, commitStart);
                     images.Add((PositionOf(block.Sequence), block.Image));
                 }
             }
@@ -199,11 +205,12 @@ public sealed class RecoveryJournal
         _openSequence++;
     }
 
-    private void Encode(SealedBlock block)
+    private void Encode(SealedBlock block, ulong commitStart)
     {
         byte[] image = block.Image;
         MetadataHeader.Write(image, BlockType.JournalBlock, _geometry.StoreId, Epoch, block.Sequence, block.Sequence);
         BinaryPrimitives.WriteUInt16LittleEndian(image.AsSpan(UsedOffset), (ushort)block.Used);
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(CommitStartOffset), commitStart);
         MetadataHeader.Seal(image);
     }
 
@@ -230,6 +237,9 @@ public sealed class RecoveryJournal
         used = BinaryPrimitives.ReadUInt16LittleEndian(image[UsedOffset..]);
         return used > PayloadBytes ? $"claims {used} payload bytes" : null;
     }
+
+    /// <summary>The sequence of the first block of the commit that wrote a valid block.</summary>
+    public static ulong ReadCommitStart(ReadOnlySpan<byte> image) => BinaryPrimitives.ReadUInt64LittleEndian(image[CommitStartOffset..]);
 
     private sealed record SealedBlock(ulong Sequence, byte[] Image, int Used);
 }

@@ -83,7 +83,7 @@ public sealed partial class FileSystem
                 {
                     VolumeFile file = FileForReplay(reader.U64(), where);
                     ulong first = reader.U64();
-                    volume.ReplayUnmap(file, first, reader.U64());
+                    volume.ReplayUnmap(file, first, reader.U64(), where);
                     break;
                 }
                 case JournalRecordType.Size:
@@ -125,7 +125,7 @@ public sealed partial class FileSystem
                     ulong number = reader.U64();
                     if (_inodes.TryRemove(number, out Inode? node) && node.Data is { } data && data.Root.Height > 0)
                     {
-                        volume.ReplayUnmap(data, 0, ulong.MaxValue);
+                        volume.ReplayUnmap(data, 0, ulong.MaxValue, where);
                     }
                     break;
                 }

@@ -6,6 +6,9 @@ namespace VdoFuse.Core.Volume;
 
 public sealed partial class Volume
 {
+    private bool _replaying;
+    private string? _replayProblem;
+
     /// <summary>
     /// Recovery: applies one Map record as the original run did: for each changed LBN one increment of the new
     /// target (a free block, new data after the checkpoint, goes to 1), then the map update and the decrement
@@ -25,7 +28,14 @@ public sealed partial class Volume
             BlockMapPage? leaf = null;
             try
             {
-                VdoStatus status = _tree.GetLeafForWrite(ref file.Root, file.Owner, lbn, out leaf);
+                // Nothing is written in place before recovery's checkpoint, so everything freed so far may hold
+                // pages now (blocks later entries map are pinned), and the metadata reserve is there for this.
+                VdoStatus status = _tree.GetLeafForWrite(ref file.Root, file.Owner, lbn, out leaf, mayUseReserve: true);
+                if (status == VdoStatus.NoSpace)
+                {
+                    _depot.ReleasePending(ulong.MaxValue, ulong.MaxValue);
+                    status = _tree.GetLeafForWrite(ref file.Root, file.Owner, lbn, out leaf, mayUseReserve: true);
+                }
                 if (status != VdoStatus.Success)
                 {
                     throw new VdoFormatException($"{where}: replaying a mapping of inode {file.Owner} at block {lbn} failed: {status}");
@@ -65,17 +75,28 @@ public sealed partial class Volume
                 }
                 _gate.ExitShared();
             }
-            if (IsReadOnly)
+            if (_replayProblem is string problem)
             {
-                throw new VdoFormatException($"{where}: replaying a mapping of inode {file.Owner} at block {lbn} broke a reference count ({ReadOnlyReason})");
+                throw new VdoFormatException($"{where}: replaying a mapping of inode {file.Owner} at block {lbn}: {problem}");
             }
             done += run;
         }
         file.Version++;
     }
 
+    /// <summary>Set while recovery replays the journal: a broken count is then a problem of the journal, reported by it.</summary>
+    internal bool Replaying
+    {
+        get => _replaying;
+        set
+        {
+            _replaying = value;
+            _replayProblem = null;
+        }
+    }
+
     /// <summary>Recovery: unmaps [first, end) (end = ulong.MaxValue: to the end of the tree).</summary>
-    internal void ReplayUnmap(VolumeFile file, ulong first, ulong end)
+    internal void ReplayUnmap(VolumeFile file, ulong first, ulong end, string where)
     {
         if (end == ulong.MaxValue)
         {
@@ -86,6 +107,10 @@ public sealed partial class Volume
             UnmapRangeLocked(file, first, end);
         }
         file.Version++;
+        if (_replayProblem is string problem)
+        {
+            throw new VdoFormatException($"{where}: replaying an unmap of inode {file.Owner}: {problem}");
+        }
     }
 
     private void AddReplayedReference(BlockMapping mapping, string where)

@@ -183,7 +183,13 @@ public sealed partial class Volume
             ? RemoveFragmentReference(mapping.Pbn, tag)
             : _depot.RemoveReferences(mapping.Pbn, 1, tag)))
         {
-            EnterReadOnly($"reference count of block {mapping.Pbn} would underflow (mapped by inode {file.Owner})");
+            string problem = $"reference count of block {mapping.Pbn} would underflow (mapped by inode {file.Owner})";
+            if (_replaying)
+            {
+                _replayProblem ??= problem;
+                return;
+            }
+            EnterReadOnly(problem);
         }
     }
 }
