@@ -97,28 +97,44 @@ public sealed class EstimateTests : IDisposable
     }
 
     [Fact]
-    public void FragmentsArePackedWithinARequestNotAcrossRequests()
+    public void LoneFragmentsArePackedAcrossRequestsAndTheirUncompressedCopiesFreed()
     {
-        // One flat block per request of one block: every fragment is alone in its request, so none is packed.
+        // One flat block per request: each is alone in its request, stored uncompressed and queued; every 14
+        // queued fill a compressed block, which replaces their copies.
         var estimator = new SavingsEstimator(requestBytes: Block);
         for (int i = 1; i <= 28; i++)
         {
             estimator.AddBlock(FlatBlock((byte)i));
         }
         SavingsEstimate r = estimator.Result();
-        Assert.Equal(0, r.CompressedBlocks);
-        Assert.Equal(28, r.DataBlocksUsed);
+        Assert.Equal(2, r.CompressedBlocks);
+        Assert.Equal(28, r.CompressedFragments);
+        Assert.Equal(2, r.DataBlocksUsed);
+        Assert.Equal(26, r.CompressionSavedBlocks);
     }
 
     [Fact]
-    public void EachFileStartsANewRequest()
+    public void ALoneBlockSharedBeforeItIsPackedStaysUncompressed()
     {
-        var estimator = new SavingsEstimator();
-        estimator.Add(FlatBlock(1));
-        estimator.EndFile();
-        estimator.Add(FlatBlock(2));
-        estimator.EndFile();
-        Assert.Equal(2, estimator.Result().DataBlocksUsed);
+        var estimator = new SavingsEstimator(requestBytes: Block);
+        estimator.AddBlock(FlatBlock(1));
+        estimator.AddBlock(FlatBlock(1)); // a duplicate: the queued copy now has two references
+        estimator.AddBlock(FlatBlock(2));
+        SavingsEstimate r = estimator.Result();
+        // At unmount the bin [1, 2] is written, but only 2 moves to it: 1's copy is shared.
+        Assert.Equal(1, r.CompressedBlocks);
+        Assert.Equal(1, r.CompressedFragments);
+        Assert.Equal(2, r.DataBlocksUsed);
+    }
+
+    [Fact]
+    public void AGroupOfEqualBlocksInOneRequestIsNotQueued()
+    {
+        // Two equal flat blocks in one request: one group of two references, alone in its request; the volume
+        // queues only blocks referenced once, so it stays uncompressed even at unmount.
+        SavingsEstimate r = Estimate([FlatBlock(3), FlatBlock(3)]);
+        Assert.Equal(0, r.CompressedBlocks);
+        Assert.Equal(1, r.DataBlocksUsed);
     }
 
     [Fact]

@@ -134,7 +134,8 @@ internal static class HelpText
         blocks are never stored; a block whose content is stored already shares it (up to 254 references per
         stored block); the other blocks are compressed as the volume compresses them and each request's
         fragments packed as the volume packs them (best fit, at most 14 to a compressed block of 4060 payload
-        bytes, a lone fragment written uncompressed). The dedupe window is unbounded.
+        bytes); a fragment alone in its request waits for partners in the packer across requests, and what
+        is waiting at the end is packed as at unmount. The dedupe window is unbounded.
 
           --json                 the counts by name
           --human                sizes in K, M, G, T instead of blocks

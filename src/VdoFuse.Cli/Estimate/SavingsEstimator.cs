@@ -17,6 +17,12 @@ namespace VdoFuse.Cli.Estimate;
 /// has more than 254 blocks, and the request's fragments packed by <see cref="FragmentPacker"/> (its rule: best-fit
 /// decreasing, 14 fragments, 4060 bytes, 254 references; a lone fragment written uncompressed); a group that found
 /// its content's block full is packed in a second round, as the volume's retry does;</item>
+/// <item>a compressible block that found no partner in its own request and is referenced once is stored
+/// uncompressed and waits in the packer across requests (at most 4096 wait); whenever 14 fragments or a payload's
+/// worth wait, they are packed first fit decreasing and every full bin is written as a compressed block, moving
+/// each waiting block whose stored copy is still referenced once (and freeing that copy); at the end (unmount)
+/// every bin of two or more is written. The packer's timeout is not modelled: a long pause between writes lets
+/// the volume write non-full bins earlier;</item>
 /// <item>where a content was last stored is what the next request finds (the index's advice).</item>
 /// </list>
 /// Alongside, the dedupe-only count (what <c>-o compress=off</c> stores): a content seen n times needs
@@ -70,6 +76,11 @@ internal sealed class SavingsEstimator
     private readonly List<int> _firstRound = [];
     private readonly List<int> _secondRound = [];
     private int[] _binOf = new int[256];
+    private int[] _fragmentSize = new int[256];
+    /// <summary>The packer across requests: lone fragments waiting for partners, with their stored block and content.</summary>
+    private readonly List<(int Size, int Block, RecordName Name)> _waiting = [];
+    private int _waitingBytes;
+    private long _freed;
     private long _logicalBytes;
     private long _logicalBlocks;
     private long _zeroBlocks;
@@ -127,6 +138,8 @@ internal sealed class SavingsEstimator
     public SavingsEstimate Result()
     {
         Flush();
+        // Unmount: every waiting bin of two or more is written.
+        PackWaiting(drain: true);
         long dedupeCopies = 0;
         foreach (Content content in _contents.Values)
         {
@@ -134,7 +147,7 @@ internal sealed class SavingsEstimator
         }
         return new SavingsEstimate(
             _logicalBytes, _logicalBlocks, _zeroBlocks, _contents.Count, dedupeCopies,
-            _stored, _compressedFragments, _compressedBlocks, _compressedReferences);
+            _stored - _freed, _compressedFragments, _compressedBlocks, _compressedReferences);
     }
 
     /// <summary>Writes the buffered request, as the volume's write path does (see the class summary).</summary>
@@ -171,6 +184,7 @@ internal sealed class SavingsEstimator
         if (_binOf.Length < _groups.Count)
         {
             _binOf = new int[Math.Max(_groups.Count, 2 * _binOf.Length)];
+            _fragmentSize = new int[_binOf.Length];
         }
 
         // Round 1: duplicates take what their block's count allows; new contents are stored.
@@ -200,13 +214,112 @@ internal sealed class SavingsEstimator
                 _secondRound.Add(g);
             }
         }
-        StoreNewCopies(_firstRound);
+        StoreNewCopies(_firstRound, queueLone: true);
         // Round 2: what found its block full becomes new copies, packed among themselves.
-        StoreNewCopies(_secondRound);
+        StoreNewCopies(_secondRound, queueLone: false);
+        if (_waiting.Count >= MaxFragmentsPerBlock || _waitingBytes >= CompressedBlockLimits.PayloadSize)
+        {
+            PackWaiting(drain: false);
+        }
     }
 
-    /// <summary>Stores the given groups as new copies: compressed and packed where it saves, else uncompressed.</summary>
-    private void StoreNewCopies(List<int> groups)
+    private const int MaxFragmentsPerBlock = CompressedBlockLimits.MaximumFragments;
+
+    /// <summary>Most fragments the volume's packer across requests holds (Core's <c>FragmentPacker.MaximumWaiting</c>).</summary>
+    private const int MaximumWaiting = 4096;
+
+    /// <summary>
+    /// The packer across requests (Core's <c>FragmentPacker.TakeBins</c> and <c>Volume.PackWaiting</c>): first fit
+    /// decreasing over every waiting fragment; full bins are written, and with <paramref name="drain"/> every bin
+    /// of two or more; the rest wait (or, when draining, stay uncompressed).
+    /// </summary>
+    private void PackWaiting(bool drain)
+    {
+        if (_waiting.Count == 0)
+        {
+            return;
+        }
+        _waiting.Sort(static (a, b) => b.Size.CompareTo(a.Size));
+        var bins = new List<(List<int> Members, int Used)>();
+        int smallest = int.MaxValue;
+        for (int w = 0; w < _waiting.Count; w++)
+        {
+            int size = _waiting[w].Size;
+            smallest = Math.Min(smallest, size);
+            int fit = -1;
+            for (int b = 0; b < bins.Count && fit < 0; b++)
+            {
+                if (bins[b].Members.Count < MaxFragmentsPerBlock && bins[b].Used + size <= CompressedBlockLimits.PayloadSize)
+                {
+                    fit = b;
+                }
+            }
+            if (fit < 0)
+            {
+                bins.Add(([], 0));
+                fit = bins.Count - 1;
+            }
+            bins[fit].Members.Add(w);
+            bins[fit] = (bins[fit].Members, bins[fit].Used + size);
+        }
+        var kept = new List<(int Size, int Block, RecordName Name)>();
+        foreach ((List<int> members, int used) in bins)
+        {
+            bool full = members.Count == MaxFragmentsPerBlock || used + smallest > CompressedBlockLimits.PayloadSize;
+            if (full || (drain && members.Count >= 2))
+            {
+                WriteBin(members);
+            }
+            else if (!drain)
+            {
+                foreach (int w in members)
+                {
+                    kept.Add(_waiting[w]);
+                }
+            }
+        }
+        _waiting.Clear();
+        _waiting.AddRange(kept);
+        _waitingBytes = 0;
+        foreach ((int size, _, _) in kept)
+        {
+            _waitingBytes += size;
+        }
+    }
+
+    /// <summary>Writes one bin of waiting fragments: each whose block is still referenced once moves to a slot.</summary>
+    private void WriteBin(List<int> members)
+    {
+        int compressed = -1;
+        foreach (int w in members)
+        {
+            (_, int block, RecordName name) = _waiting[w];
+            if (_counts[block] != 1)
+            {
+                // Shared since it was queued (a later duplicate found it): it stays where it is.
+                continue;
+            }
+            if (compressed < 0)
+            {
+                compressed = Allocate(0);
+                _compressed[compressed] = true;
+                _compressedBlocks++;
+            }
+            _counts[compressed]++;
+            _counts[block] = 0;
+            _freed++;
+            _compressedFragments++;
+            _compressedReferences++;
+            ref Content content = ref CollectionsMarshal.GetValueRefOrAddDefault(_contents, name, out _);
+            content.BlockPlusOne = compressed + 1;
+        }
+    }
+
+    /// <summary>
+    /// Stores the given groups as new copies: compressed and packed where it saves, else uncompressed; with
+    /// <paramref name="queueLone"/> (round 1) a lone compressible block referenced once waits for the packer.
+    /// </summary>
+    private void StoreNewCopies(List<int> groups, bool queueLone)
     {
         if (groups.Count == 0)
         {
@@ -216,6 +329,7 @@ internal sealed class SavingsEstimator
         {
             Group group = _groups[g];
             _binOf[g] = -1;
+            _fragmentSize[g] = 0;
             if (group.Unresolved > MaxReferences)
             {
                 continue;
@@ -223,6 +337,7 @@ internal sealed class SavingsEstimator
             int size = FragmentCompressor.Compress(_request.AsSpan(group.Representative * BlockSize, BlockSize), _fragment);
             if (size > 0)
             {
+                _fragmentSize[g] = size;
                 _packer.Add(size, group.Unresolved, g);
             }
         }
@@ -249,6 +364,11 @@ internal sealed class SavingsEstimator
             for (int left = group.Unresolved; left > 0; left -= MaxReferences)
             {
                 content.BlockPlusOne = Allocate(Math.Min(left, MaxReferences)) + 1;
+            }
+            if (queueLone && _fragmentSize[g] > 0 && group.Unresolved == 1 && _waiting.Count < MaximumWaiting)
+            {
+                _waiting.Add((_fragmentSize[g], content.BlockPlusOne - 1, group.Name));
+                _waitingBytes += _fragmentSize[g];
             }
         }
     }
