@@ -120,10 +120,23 @@ public sealed class EstimateTests : IDisposable
         estimator.AddBlock(FlatBlock(1));
         estimator.AddBlock(FlatBlock(1)); // a duplicate: the queued copy now has two references
         estimator.AddBlock(FlatBlock(2));
+        estimator.AddBlock(FlatBlock(3));
         SavingsEstimate r = estimator.Result();
-        // At unmount the bin [1, 2] is written, but only 2 moves to it: 1's copy is shared.
+        // At unmount the bin [1, 2, 3] is written, but only 2 and 3 move to it: 1's copy is shared.
         Assert.Equal(1, r.CompressedBlocks);
-        Assert.Equal(1, r.CompressedFragments);
+        Assert.Equal(2, r.CompressedFragments);
+        Assert.Equal(2, r.DataBlocksUsed);
+    }
+
+    [Fact]
+    public void TwoLoneFragmentsAcrossRequestsAreNotWorthABin()
+    {
+        // The packer across requests writes bins of three or more: two lone fragments stay uncompressed.
+        var estimator = new SavingsEstimator(requestBytes: Block);
+        estimator.AddBlock(FlatBlock(1));
+        estimator.AddBlock(FlatBlock(2));
+        SavingsEstimate r = estimator.Result();
+        Assert.Equal(0, r.CompressedBlocks);
         Assert.Equal(2, r.DataBlocksUsed);
     }
 
