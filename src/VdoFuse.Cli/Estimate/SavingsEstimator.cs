@@ -21,7 +21,7 @@ namespace VdoFuse.Cli.Estimate;
 /// uncompressed and waits in the packer across requests (at most 4096 wait); whenever 14 fragments or a payload's
 /// worth wait, they are packed first fit decreasing and every full bin is written as a compressed block, moving
 /// each waiting block whose stored copy is still referenced once (and freeing that copy); at the end (unmount)
-/// every bin of two or more is written. The packer's timeout is not modelled: a long pause between writes lets
+/// every bin of three or more is written. The packer's timeout is not modelled: a long pause between writes lets
 /// the volume write non-full bins earlier;</item>
 /// <item>where a content was last stored is what the next request finds (the index's advice).</item>
 /// </list>
@@ -138,7 +138,7 @@ internal sealed class SavingsEstimator
     public SavingsEstimate Result()
     {
         Flush();
-        // Unmount: every waiting bin of two or more is written.
+        // Unmount: every waiting bin of three or more is written.
         PackWaiting(drain: true);
         long dedupeCopies = 0;
         foreach (Content content in _contents.Values)
@@ -230,8 +230,8 @@ internal sealed class SavingsEstimator
 
     /// <summary>
     /// The packer across requests (Core's <c>FragmentPacker.TakeBins</c> and <c>Volume.PackWaiting</c>): first fit
-    /// decreasing over every waiting fragment; full bins are written, and with <paramref name="drain"/> every bin
-    /// of two or more; the rest wait (or, when draining, stay uncompressed).
+    /// decreasing over every waiting fragment; bins of at least three fragments are written when full and, with
+    /// <paramref name="drain"/>, all of them; the rest wait (or, when draining, stay uncompressed).
     /// </summary>
     private void PackWaiting(bool drain)
     {
@@ -266,7 +266,7 @@ internal sealed class SavingsEstimator
         foreach ((List<int> members, int used) in bins)
         {
             bool full = members.Count == MaxFragmentsPerBlock || used + smallest > CompressedBlockLimits.PayloadSize;
-            if (full || (drain && members.Count >= 2))
+            if (members.Count >= CompressedBlockLimits.MinimumCrossRequestFragments && (full || drain))
             {
                 WriteBin(members);
             }
