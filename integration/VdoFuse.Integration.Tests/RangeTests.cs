@@ -85,8 +85,9 @@ public sealed class RangeTests
 
         Assert.Equal(MountedStore.Sha256(local), MountedStore.Sha256(store.PathOf("clone")));
         Assert.Equal(dataBefore, dataAfter);
-        Console.WriteLine($"cp --reflink=auto of {megabytes} MiB in the mount: {reflink.TotalMilliseconds:0} ms; cp from the mount to the backing disk + sync: {backing.TotalMilliseconds:0} ms");
-        Assert.True(reflink < backing, $"reflink {reflink}, backing copy {backing}");
+        // Speed is reported, never asserted (the machine is shared): what makes the clone fast is asserted above,
+        // no data block written.
+        Console.WriteLine($"cp --reflink=auto of {megabytes} MiB in the mount: {reflink.TotalMilliseconds:0} ms; cp from the mount to the backing disk + sync: {backing.TotalMilliseconds:0} ms ({backing / reflink:0.0}x)");
     }
 
     [FuseFact]
@@ -96,7 +97,9 @@ public sealed class RangeTests
         string path = store.PathOf("big");
         var clock = Stopwatch.StartNew();
         Tool.Must("truncate", "-s", "16T", path);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"truncate -s 16T took {clock.Elapsed}");
+        Console.WriteLine($"truncate -s 16T took {clock.Elapsed.TotalMilliseconds:0} ms");
+        // Instant because nothing is written: no block is mapped and no data block used.
+        Assert.Equal(0UL, store.Counter("data_blocks_used"));
         Assert.Equal(1L << 44, new FileInfo(path).Length);
         ToolResult tooBig = Tool.Run("truncate", ["-s", "17592186044417", path]);
         Assert.Contains("File too large", tooBig.Stderr, StringComparison.Ordinal);

@@ -120,9 +120,10 @@ public sealed class EstimateTests : IDisposable
         estimator.AddBlock(FlatBlock(1));
         estimator.AddBlock(FlatBlock(1)); // a duplicate: the queued copy now has two references
         estimator.AddBlock(FlatBlock(2));
-        estimator.AddBlock(FlatBlock(3));
+        estimator.AddBlock(FlatBlock(4));
         SavingsEstimate r = estimator.Result();
-        // At unmount the bin [1, 2, 3] is written, but only 2 and 3 move to it: 1's copy is shared.
+        // At unmount the bin [1, 2, 4] (three: the fewest a bin across requests is written with) is written, but
+        // only 2 and 4 move to it: 1's copy is shared.
         Assert.Equal(1, r.CompressedBlocks);
         Assert.Equal(2, r.CompressedFragments);
         Assert.Equal(2, r.DataBlocksUsed);

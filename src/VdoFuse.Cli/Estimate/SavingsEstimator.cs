@@ -228,14 +228,11 @@ internal sealed class SavingsEstimator
     /// <summary>Most fragments the volume's packer across requests holds (Core's <c>FragmentPacker.MaximumWaiting</c>).</summary>
     private const int MaximumWaiting = 4096;
 
-    /// <summary>The fewest fragments a bin across requests is written with (Core's <c>FragmentPacker.MinimumFragments</c>).</summary>
-    private const int MinimumFragmentsAcrossRequests = 3;
-
     /// <summary>
     /// The packer across requests (Core's <c>FragmentPacker.TakeBins</c> and <c>Volume.PackWaiting</c>): first fit
-    /// decreasing over every waiting fragment; full bins of at least <see cref="MinimumFragmentsAcrossRequests"/>
-    /// are written, and with <paramref name="drain"/> every bin of that many; the rest wait (or, when draining,
-    /// stay uncompressed).
+    /// decreasing over every waiting fragment; full bins of at least
+    /// <see cref="CompressedBlockLimits.MinimumCrossRequestFragments"/> are written, and with <paramref name="drain"/>
+    /// every bin of that many; the rest wait (or, when draining, stay uncompressed).
     /// </summary>
     private void PackWaiting(bool drain)
     {
@@ -270,7 +267,7 @@ internal sealed class SavingsEstimator
         foreach ((List<int> members, int used) in bins)
         {
             bool full = members.Count == MaxFragmentsPerBlock || used + smallest > CompressedBlockLimits.PayloadSize;
-            if (members.Count >= MinimumFragmentsAcrossRequests && (full || drain))
+            if (members.Count >= CompressedBlockLimits.MinimumCrossRequestFragments && (full || drain))
             {
                 WriteBin(members);
             }

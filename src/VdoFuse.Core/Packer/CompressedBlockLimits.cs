@@ -14,4 +14,10 @@ public static class CompressedBlockLimits
 
     /// <summary>Bytes of fragments one compressed block holds (4060, as in VDO).</summary>
     public const int PayloadSize = Format.Geometry.BlockSize - HeaderSize;
+
+    /// <summary>
+    /// The fewest fragments a bin of the packer across requests is written with: a pair of large fragments saves
+    /// one block for two extra writes and halves the packing density.
+    /// </summary>
+    public const int MinimumCrossRequestFragments = 3;
 }

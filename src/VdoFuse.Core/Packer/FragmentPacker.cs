@@ -25,7 +25,7 @@ internal sealed class FragmentPacker
     public const int MaximumWaiting = 4096;
 
     /// <summary>The fewest fragments a bin across requests is written with.</summary>
-    public const int MinimumFragments = 3;
+    public const int MinimumFragments = CompressedBlockLimits.MinimumCrossRequestFragments;
 
     private readonly Lock _lock = new();
     private readonly List<WaitingFragment> _waiting = [];
