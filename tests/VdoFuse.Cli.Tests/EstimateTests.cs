@@ -130,6 +130,18 @@ public sealed class EstimateTests : IDisposable
     }
 
     [Fact]
+    public void TwoLoneFragmentsAcrossRequestsAreNotWorthABin()
+    {
+        // The packer across requests writes bins of three or more: two lone fragments stay uncompressed.
+        var estimator = new SavingsEstimator(requestBytes: Block);
+        estimator.AddBlock(FlatBlock(1));
+        estimator.AddBlock(FlatBlock(2));
+        SavingsEstimate r = estimator.Result();
+        Assert.Equal(0, r.CompressedBlocks);
+        Assert.Equal(2, r.DataBlocksUsed);
+    }
+
+    [Fact]
     public void AGroupOfEqualBlocksInOneRequestIsNotQueued()
     {
         // Two equal flat blocks in one request: one group of two references, alone in its request; the volume

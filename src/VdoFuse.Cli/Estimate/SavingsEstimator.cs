@@ -19,10 +19,10 @@ namespace VdoFuse.Cli.Estimate;
 /// its content's block full is packed in a second round, as the volume's retry does;</item>
 /// <item>a compressible block that found no partner in its own request and is referenced once is stored
 /// uncompressed and waits in the packer across requests (at most 4096 wait); whenever 14 fragments or a payload's
-/// worth wait, they are packed first fit decreasing and every full bin is written as a compressed block, moving
-/// each waiting block whose stored copy is still referenced once (and freeing that copy); at the end (unmount)
-/// every bin of three or more is written. The packer's timeout is not modelled: a long pause between writes lets
-/// the volume write non-full bins earlier;</item>
+/// worth wait, they are packed first fit decreasing and every full bin of at least three fragments is written as
+/// a compressed block, moving each waiting block whose stored copy is still referenced once (and freeing that
+/// copy); at the end (unmount) every bin of three or more is written. The packer's timeout is not modelled: a long
+/// pause between writes lets the volume write bins three quarters full earlier;</item>
 /// <item>where a content was last stored is what the next request finds (the index's advice).</item>
 /// </list>
 /// Alongside, the dedupe-only count (what <c>-o compress=off</c> stores): a content seen n times needs
@@ -230,8 +230,9 @@ internal sealed class SavingsEstimator
 
     /// <summary>
     /// The packer across requests (Core's <c>FragmentPacker.TakeBins</c> and <c>Volume.PackWaiting</c>): first fit
-    /// decreasing over every waiting fragment; bins of at least three fragments are written when full and, with
-    /// <paramref name="drain"/>, all of them; the rest wait (or, when draining, stay uncompressed).
+    /// decreasing over every waiting fragment; full bins of at least
+    /// <see cref="CompressedBlockLimits.MinimumCrossRequestFragments"/> are written, and with <paramref name="drain"/>
+    /// every bin of that many; the rest wait (or, when draining, stay uncompressed).
     /// </summary>
     private void PackWaiting(bool drain)
     {
